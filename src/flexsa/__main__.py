@@ -1,0 +1,5 @@
+"""``python -m flexsa`` runs the command line."""
+
+from flexsa.cli import main
+
+main()

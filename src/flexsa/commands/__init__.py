@@ -1,0 +1,22 @@
+"""CLI command groups, one module each. Each module exposes ``register(app)``.
+
+Modules here import only typer and light flexsa modules at import time.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# Each entry is a module in this package with a ``register(app: typer.Typer)`` function.
+COMMAND_MODULES: tuple[str, ...] = (
+    "model",
+    "reproduce",
+)
+
+
+def register_all(app: typer.Typer) -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"flexsa.commands.{name}")
+        module.register(app)

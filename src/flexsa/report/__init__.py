@@ -1,0 +1,1 @@
+"""Reporting: result envelopes (config + version), JSON/CSV writers, tables and figures."""
