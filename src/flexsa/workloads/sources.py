@@ -33,4 +33,13 @@ def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
 
 
 def _load_file(path: Path, width_mult: float) -> Model:
-    raise WorkloadError(f"cannot read model file {str(path)!r}: no importer for {path.suffix!r}")
+    """A model file: ``.onnx`` (ONNX import; unsupported ops raise a warning naming them)."""
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        from flexsa.workloads.importers.onnx_import import load_onnx_model
+
+        model: Model = load_onnx_model(path)
+    else:
+        raise WorkloadError(
+            f"cannot read model file {str(path)!r}: no importer for {path.suffix!r} (use .onnx)")
+    return model if width_mult == 1.0 else model.scaled(width_mult)

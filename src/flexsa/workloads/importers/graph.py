@@ -112,6 +112,12 @@ ELEMENTWISE_FLOPS: dict[str, int] = {
     "GroupNormalization": 5, "Softmax": 5, "LogSoftmax": 5,
     "MaxPool": 1, "AveragePool": 1, "LpPool": 2,
 }
+# ElementwiseLayer.kind labels shared with the zoo (others: the lower-case op type).
+KIND_NAMES: dict[str, str] = {
+    "BatchNormalization": "bn", "LayerNormalization": "layernorm", "Relu": "relu",
+    "Add": "add", "Softmax": "softmax", "Gelu": "gelu", "MaxPool": "maxpool",
+    "AveragePool": "avgpool", "GlobalAveragePool": "avgpool", "GlobalMaxPool": "maxpool",
+}
 # Ops sized by their input (one flop per input element).
 REDUCTION_OPS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceSum",
                            "ReduceMax", "ReduceMin", "ReduceL2", "ReduceProd", "ArgMax"})
@@ -183,6 +189,8 @@ class _Converter:
         self.constants = set(spec.constants)
         self.batch = 1
         self.input_shape: Shape = ()
+        self.lazy_input = ""                  # rank-3 input: channel axis chosen by first use
+        self.linear_out: dict[str, int] = {}  # tensor -> index of the LinearLayer writing it
 
     # ------------------------------------------------------------------ helpers
     def shape(self, tensor: str, op: OpRecord) -> Shape:
@@ -208,6 +216,10 @@ class _Converter:
     def spaces_for(self, tensor: str, axis: int, width: int, op: OpRecord) -> tuple[str, ...]:
         """The spaces of ``tensor`` along ``axis``; a fixed space if the channels are unknown."""
         info = self.tensors.get(tensor)
+        if tensor == self.lazy_input and info is not None and info.spaces is None:
+            info.spaces = (self.spaces.new(INPUT_SPACE, width, prunable=False),)
+            info.axis = axis % len(info.shape)
+            self.lazy_input = ""
         if info is not None and info.spaces is not None and info.axis is not None:
             rank = len(info.shape)
             if info.axis == axis % rank and self.spaces.total(info.spaces) == width:
@@ -238,9 +250,10 @@ class _Converter:
             if i == 0:
                 self.batch = shape[0] if shape and shape[0] > 0 else 1
                 self.input_shape = tuple(shape[1:])
-            axis = 1 if len(shape) >= 3 else len(shape) - 1
-            if len(shape) < 2:
+            axis = 1 if len(shape) >= 4 else len(shape) - 1
+            if len(shape) < 2 or (len(shape) == 3 and i == 0):
                 self.tensors[name] = _Tensor(shape)
+                self.lazy_input = name if len(shape) == 3 else ""
                 continue
             space_name = INPUT_SPACE if i == 0 else f"{INPUT_SPACE}.{name}"
             space = self.spaces.new(space_name, shape[axis], prunable=False)
@@ -345,9 +358,28 @@ class _Converter:
                                                                       out_space))
         if out is not None:
             self.tensors[op.outputs[0]] = _Tensor(out, (out_space,), axis % len(out))
+            self.linear_out[op.outputs[0]] = len(self.layers) - 1
+
+    def fold_bias(self, op: OpRecord) -> bool:
+        """``MatMul`` + ``Add`` of a constant vector (ONNX's split Linear) is one biased layer."""
+        acts = self.activations(op)
+        if op.op_type != "Add" or len(acts) != 1 or acts[0] not in self.linear_out:
+            return False
+        others = [t for t in op.inputs if t != acts[0]]
+        shapes = [self.spec.shapes.get(t) for t in others]
+        if len(others) != 1 or shapes[0] is None or len(shapes[0]) != 1:
+            return False
+        index = self.linear_out[acts[0]]
+        layer = self.layers[index]
+        assert isinstance(layer, LinearLayer)
+        self.layers[index] = replace(layer, bias=True)
+        self.tensors[op.outputs[0]] = self.tensors[acts[0]]
+        return True
 
     # ------------------------------------------------------------------ other ops
     def elementwise(self, op: OpRecord) -> None:
+        if self.fold_bias(op):
+            return
         out = self.out_shape(op)
         acts = self.activations(op)
         if out is None:
@@ -360,7 +392,8 @@ class _Converter:
         flops = ELEMENTWISE_FLOPS.get(op.op_type, 1)
         if op.op_type in POOL_OPS:
             flops = math.prod(op.attrs.get("kernel_shape") or (1,))
-        self.layers.append(ElementwiseLayer(op.name, op.op_type.lower(), elements, flops,
+        kind = KIND_NAMES.get(op.op_type, op.op_type.lower())
+        self.layers.append(ElementwiseLayer(op.name, kind, elements, flops,
                                             max(1, len(acts))))
         result = self.passthrough(src, out)
         self.tensors[op.outputs[0]] = result
