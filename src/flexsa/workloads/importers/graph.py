@@ -105,7 +105,8 @@ class GraphSpec:
 ELEMENTWISE_FLOPS: dict[str, int] = {
     "Relu": 1, "LeakyRelu": 1, "PRelu": 1, "Elu": 2, "Selu": 2, "Celu": 2, "Clip": 1,
     "Sigmoid": 4, "HardSigmoid": 2, "HardSwish": 3, "Tanh": 4, "Softplus": 3, "Mish": 6,
-    "Gelu": 8, "Silu": 5, "Erf": 4, "Exp": 1, "Log": 1, "Sqrt": 1, "Reciprocal": 1, "Neg": 1, "Abs": 1,
+    "Gelu": 8, "Silu": 5, "Erf": 4, "Exp": 1, "Log": 1, "Sqrt": 1, "Reciprocal": 1,
+    "Neg": 1, "Abs": 1,
     "Add": 1, "Sub": 1, "Mul": 1, "Div": 1, "Pow": 1, "Max": 1, "Min": 1, "Sum": 1,
     "Mean": 1, "Where": 1, "Equal": 1, "Less": 1, "Greater": 1, "Not": 1, "And": 1, "Or": 1,
     "BatchNormalization": 2, "InstanceNormalization": 5, "LayerNormalization": 5,

@@ -10,7 +10,6 @@ give the same records. Anything else is listed in ``ImportResult.unsupported``.
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 from flexsa.errors import WorkloadError
@@ -30,7 +29,8 @@ _FUNCTION_OPS: dict[str, str] = {
     "matmul": "MatMul", "bmm": "MatMul",
     "relu": "Relu", "relu_": "Relu", "relu6": "Clip", "gelu": "Gelu", "silu": "Silu",
     "sigmoid": "Sigmoid", "tanh": "Tanh", "hardswish": "HardSwish", "leaky_relu": "LeakyRelu",
-    "elu": "Elu", "softmax": "Softmax", "log_softmax": "LogSoftmax", "layer_norm": "LayerNormalization",
+    "elu": "Elu", "softmax": "Softmax", "log_softmax": "LogSoftmax",
+    "layer_norm": "LayerNormalization",
     "batch_norm": "BatchNormalization", "dropout": "Dropout", "mean": "ReduceMean",
     "sum": "ReduceSum", "flatten": "Flatten", "view": "Reshape", "reshape": "Reshape",
     "permute": "Transpose", "transpose": "Transpose", "contiguous": "Identity",
