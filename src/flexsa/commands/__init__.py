@@ -13,6 +13,10 @@ import typer
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
     "reproduce",
+    "arch",
+    "compile",
+    "simulate",
+    "verify",
 )
 
 
