@@ -48,6 +48,8 @@ def sweep_command(
 
 
 def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> None:
+    import time
+
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -64,19 +66,25 @@ def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> 
     columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} points/s"), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
-    with Progress(*columns, console=console, disable=quiet, transient=False) as bar:
-        task = bar.add_task("sweep", total=None, rate="-")
-        state: dict[str, Any] = {}
+    bar = Progress(*columns, console=console, disable=quiet)
+    state: dict[str, Any] = {}
 
-        def progress(done: int, total: int) -> None:
-            import time
+    def progress(done: int, total: int) -> None:
+        """Called after validation and the store check, then once per finished point."""
+        now = time.perf_counter()
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task("sweep", total=total, rate="-")
+            state["start"] = (now, done)
+        start_time, start_done = state["start"]
+        rate = (done - start_done) / (now - start_time) if now > start_time else 0.0
+        bar.update(state["task"], completed=done, rate=f"{rate:.1f}")
 
-            now = time.perf_counter()
-            start = state.setdefault("start", (now, done))
-            rate = (done - start[1]) / (now - start[0]) if now > start[0] else 0.0
-            bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
-
+    try:
         summary = run_sweep(spec, out, jobs=jobs, scheduler=scheduler, progress=progress)
+    finally:
+        if "task" in state:
+            bar.stop()
     console.print(f"{summary.total} points: {summary.evaluated} evaluated, {summary.skipped} "
                   f"already in {summary.store}, {summary.errors} with errors "
                   f"({summary.seconds:.1f} s)")

@@ -29,6 +29,7 @@ from flexsa.sweep.points import Point, check_points, expand
 from flexsa.sweep.spec import SweepSpec, load_spec
 from flexsa.sweep.store import SweepStore
 
+CONNECT_TIMEOUT = "10s"   # how long to wait for a Dask scheduler
 Evaluator = Callable[[Point], dict[str, Any]]
 Progress = Callable[[int, int], None]   # (points finished so far, total points)
 
@@ -92,7 +93,7 @@ def _dask(points: Sequence[Point], evaluate: Evaluator,
         raise ConfigError("--scheduler needs Dask: pip install 'flexsa[dask]'") from None
     own = isinstance(scheduler, str)
     try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT) if own else scheduler
     except (OSError, TimeoutError) as err:
         raise ConfigError(f"cannot connect to the Dask scheduler {scheduler!r}: "
                           f"{str(err).splitlines()[0] if str(err) else type(err).__name__}"

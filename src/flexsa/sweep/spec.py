@@ -293,7 +293,8 @@ def _phases(text: str, label: str) -> str:
     try:
         parse_phases(text)
     except WorkloadError:
-        raise ConfigError(f"{label}: phases must be fwd, dgrad, wgrad or all, got {text!r}")
+        raise ConfigError(
+            f"{label}: phases must be fwd, dgrad, wgrad or all, got {text!r}") from None
     return text
 
 

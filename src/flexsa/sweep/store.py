@@ -61,10 +61,18 @@ class StoredPoint:
     finished_at: float
 
 
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that creates no file: a cleanly closed store (no ``-wal``) is
+    opened ``immutable``; after a crash the WAL holds committed rows and is read as well."""
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "immutable=1"
+    return sqlite3.connect(f"file:{path}?{mode}", uri=True)
+
+
 def _read_meta(path: Path) -> dict[str, str]:
     """The meta table of an existing store (read-only; the file is not modified)."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = _connect_read_only(path)
         try:
             rows = conn.execute("SELECT key, value FROM meta").fetchall()
         finally:
@@ -133,7 +141,7 @@ def read_store(path: str | Path) -> tuple[dict[str, str], list[StoredPoint]]:
     if not store.is_file():
         raise ConfigError(f"sweep store {str(store)!r} not found")
     meta = _read_meta(store)
-    conn = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    conn = _connect_read_only(store)
     try:
         rows = conn.execute("SELECT point_id, idx, params, status, metrics, config, error, "
                             "version, seconds, finished_at FROM points ORDER BY idx").fetchall()
