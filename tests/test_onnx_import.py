@@ -222,3 +222,31 @@ def test_unsupported_ops_warn_when_loading_a_file(tmp_path):
                             [_weight("w", 4, 3, 1, 1)]))
     with pytest.warns(UnsupportedOpsWarning, match="Hardmax"):
         load_workload(str(path))
+
+
+# ------------------------------------------------------------------ SCALE-Sim topology CSVs
+TOPOLOGY = """Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, \
+Num Filter, Strides,
+conv1, 229, 229, 7, 7, 3, 64, 2,
+conv2, 58, 58, 3, 3, 64, 64, 1,
+DPconv, 16, 16, 3, 3, 32, 1, 2,
+"""
+
+
+def test_topology_csv_loads_with_scalesim_gemms(tmp_path, cli):
+    scalesim_io = pytest.importorskip("flexsa.workloads.scalesim_io")
+    path = tmp_path / "net.csv"
+    path.write_text(TOPOLOGY)
+    model = load_workload(str(path))
+    rows = scalesim_io.read_topology(path)
+    fwd = lower_model(model, 1, "fwd")
+    assert [(g.m, g.n, g.k, g.groups) for g in fwd] == [
+        (r.gemm_m, r.gemm_n, r.gemm_k, r.copies) for r in rows]
+    assert model.reads_model_input("conv1")
+    assert [g.phase.value for g in lower_model(model, 2) if g.layer == "conv1"] == [
+        "fwd", "wgrad"]
+    with pytest.raises(WorkloadError, match="width-mult"):
+        load_workload(str(path), width_mult=0.5)
+    result = cli("model", "show", str(path), "--batch", "2", "--csv")
+    assert result.returncode == 0 and result.stdout.startswith("layer,phase,m,n,k")
+    assert "DPconv,fwd,64,1,9,32" in result.stdout   # 8x8 outputs, 32 depthwise copies
