@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.errors import WorkloadError
-from flexsa.workloads.layers import ConvLayer, Layer, LinearLayer
+from flexsa.workloads.layers import ConvLayer, LinearLayer
 from flexsa.workloads.model import INPUT_SPACE, Model, Node, Space
 
 
-def _layer(row: Any) -> Layer:
+def _layer(row: Any) -> ConvLayer | LinearLayer:
     if (row.channels == 1 and row.filter_h == 1 and row.filter_w == row.ifmap_w
             and row.stride_h == 1 and row.stride_w == 1 and row.copies == 1):
         return LinearLayer(row.name, row.ifmap_w, row.num_filters, row.ifmap_h, bias=False)
@@ -39,21 +39,21 @@ def topology_model(path: Path) -> Model:
         raise WorkloadError("reading topology CSVs needs flexsa's SCALE-Sim support "
                             "(flexsa.workloads.scalesim_io)") from None
     rows = read_topology(path)
-    layers = [_layer(row) for row in rows]
+    layers = [_layer(row) for row in rows]   # ConvLayer | LinearLayer
     if len({layer.name for layer in layers}) != len(layers):
         raise WorkloadError(f"{str(path)!r}: layer names must be unique")
     spaces: list[Space] = []
     nodes: list[Node] = []
     for index, layer in enumerate(layers):
         assert isinstance(layer, ConvLayer | LinearLayer)
-        if index == 0:
-            source = INPUT_SPACE
-        else:
-            source = f"{layer.name}.in"
+        source = INPUT_SPACE if index == 0 else f"{layer.name}.in"
         spaces.append(Space(source, layer.cin, prunable=False))
         spaces.append(Space(f"{layer.name}.out", layer.cout, prunable=False))
         nodes.append(Node(layer.name, (source,), f"{layer.name}.out"))
     first = layers[0]
-    shape = ((first.cin, first.hin, first.win) if isinstance(first, ConvLayer)
-             else (first.tokens, first.cin))
+    if isinstance(first, ConvLayer):
+        shape: tuple[int, ...] = (first.cin, first.hin, first.win)
+    else:
+        assert isinstance(first, LinearLayer)
+        shape = (first.tokens, first.cin)
     return Model(path.stem, tuple(layers), tuple(nodes), tuple(spaces), shape)
