@@ -175,7 +175,7 @@ def test_symbolic_non_batch_dim_is_an_error():
 @pytest.fixture(scope="module")
 def resnet_onnx(tmp_path_factory):
     torch = pytest.importorskip("torch")
-    from test_onnx_helpers import ResNet50
+    from tests.test_onnx_helpers import ResNet50
 
     path = tmp_path_factory.mktemp("onnx") / "resnet50.onnx"
     buffer = io.BytesIO()
@@ -189,7 +189,7 @@ def resnet_onnx(tmp_path_factory):
 
 
 def test_torch_exported_resnet50_matches_the_zoo(resnet_onnx):
-    from test_onnx_helpers import gemm_shapes
+    from tests.test_onnx_helpers import gemm_shapes
 
     imported = load_workload(str(resnet_onnx))
     zoo = build_model("resnet50", width_mult=0.125, resolution=32)

@@ -15,7 +15,7 @@ from flexsa.workloads.importers.torch_import import import_torch  # noqa: E402
 from flexsa.workloads.layers import ConvLayer, LinearLayer, MatMulLayer  # noqa: E402
 from flexsa.workloads.lowering import lower_model  # noqa: E402
 from flexsa.workloads.zoo import build_model  # noqa: E402
-from test_onnx_helpers import Attention, ResNet50, gemm_shapes  # noqa: E402
+from tests.test_onnx_helpers import Attention, ResNet50, gemm_shapes  # noqa: E402
 
 
 def test_traced_resnet50_matches_the_zoo():
