@@ -2,8 +2,8 @@
 
 :func:`evaluate_point` is the single function the engine runs (in the parent, in worker
 processes or on Dask workers). Within one process, identical work is done once: arch
-configs, models, pruning trajectories and GEMM lists are memoised (``functools.lru_cache``
-keyed by the point's parameters), so a sweep over arch fields lowers each model once.
+configs, models and pruning trajectories are memoised (``functools.lru_cache`` keyed by the
+point's parameters), so a sweep over arch fields builds each model once.
 """
 
 from __future__ import annotations
@@ -43,15 +43,6 @@ def _trajectory(ref: str, strength: str) -> Any:
     return make_trajectory(ref, strength)
 
 
-@lru_cache(maxsize=32)
-def _gemms(ref: str, knobs: tuple[tuple[str, Any], ...], strength: str, epoch: int,
-           batch: int, phases: str, dgrad_form: str) -> tuple[Any, ...]:
-    from flexsa.workloads.lowering import lower_model
-
-    model = _model(ref, knobs, strength, epoch)
-    return tuple(lower_model(model, batch, phases, dgrad_form))
-
-
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, float | int]:
     """Numeric leaves of a nested dict as ``a_b_c`` keys."""
     out: dict[str, float | int] = {}
@@ -66,17 +57,16 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, float | int]:
 
 def evaluate_point(point: Point) -> dict[str, Any]:
     """``{"metrics": {...flat numbers...}, "config": {...full config...}}`` of one point."""
-    from flexsa.sim import simulate_gemms
+    from flexsa.sim import simulate_model
 
     arch = _arch(point.arch.ref, tuple(sorted(point.arch_overrides().items())))
     knobs = tuple(sorted(point.model_knobs().items()))
     pruning = point.pruning
-    gemms = _gemms(point.model.ref, knobs, pruning.strength, pruning.epoch, point.batch,
-                   point.phases, point.dgrad_form)
-    result = simulate_gemms(arch, gemms, memory=point.memory)
+    model = _model(point.model.ref, knobs, pruning.strength, pruning.epoch)
+    result = simulate_model(arch, model, point.batch, phases=point.phases, memory=point.memory,
+                            dgrad_form=point.dgrad_form)
     payload = result.as_dict()
     metrics = flatten({k: v for k, v in payload.items() if k not in ("gemms",)})
-    model = _model(point.model.ref, knobs, pruning.strength, pruning.epoch)
     config = {"arch": arch.as_dict(),
               "workload": {"model": point.model.label, "model_name": model.name,
                            "batch": point.batch, "pruning": pruning.label,
