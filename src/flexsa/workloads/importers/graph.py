@@ -268,8 +268,8 @@ class _Converter:
         if op.inputs and not self.activations(op) and op.op_type != "Constant":
             self.constants.update(op.outputs)   # constant folding: no runtime work
             return
-        if op.op_type == "Constant":
-            self.constants.update(op.outputs)
+        if op.op_type in ("Constant", "Shape", "Size"):
+            self.constants.update(op.outputs)   # static shapes: shape tensors are constants
             return
         if op.op_type == "Conv":
             self.conv(op)
