@@ -263,3 +263,31 @@ def test_unreachable_scheduler_is_one_line_error(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
         run_sweep(load_spec({**SPEC, "batch": [8]}), tmp_path / "r.sqlite",
                   scheduler="tcp://127.0.0.1:9", evaluate=fake_evaluate)
+
+
+def test_spec_files_are_relative_to_the_spec_and_part_of_its_identity(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.zeros((8, 3, 3, 3), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="conv", pads=[1, 1, 1, 1])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [weight])
+    onnx.save(helper.make_model(graph), tmp_path / "net.onnx")
+    (tmp_path / "my_array.yaml").write_text("base: 1G1F\ncore_rows: 32\n")
+    spec = {"arch": ["my_array.yaml"], "model": ["net.onnx", "resnet50"], "batch": [4]}
+    spec_path = write_spec(tmp_path, spec)
+    out = tmp_path / "r.sqlite"
+    frame = sweep_frame(run_sweep(spec_path, out).store)
+    assert list(frame["model"]) == ["net.onnx", "resnet50"] and set(frame["status"]) == {"ok"}
+    assert frame["macs"].iloc[0] == 4 * 16 * 16 * 8 * 27 * 2   # fwd + wgrad (reads the input)
+    config = json.loads(sqlite3.connect(out).execute(
+        "SELECT config FROM points WHERE idx = 0").fetchone()[0])
+    assert config["arch"]["core_rows"] == 32 and config["arch"]["flexsa"] is True
+    (tmp_path / "my_array.yaml").write_text("base: 1G1F\ncore_rows: 16\n")
+    with pytest.raises(ConfigError, match="another sweep spec"):
+        run_sweep(spec_path, out)
+    with pytest.raises(ConfigError, match="needs a built-in model"):
+        run_sweep(load_spec({**spec, "pruning": ["low@10"]}, tmp_path), tmp_path / "p.sqlite")
