@@ -72,6 +72,9 @@ def _local(points: Sequence[Point], evaluate: Evaluator,
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     size = max(1, min(8, len(points) // (jobs * 8)))
+    # fork: ``python -m flexsa`` runs the CLI at import of ``__main__``, which spawn and
+    # forkserver re-import in every worker. Forked workers never touch the parent's SQLite
+    # connection and leave through ``os._exit`` (multiprocessing), so they never close it.
     context = multiprocessing.get_context("fork" if "fork" in
                                           multiprocessing.get_all_start_methods() else None)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
