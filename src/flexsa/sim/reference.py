@@ -87,9 +87,8 @@ def _decode(ptr: int, rows: int, cols: int) -> tuple[int, int, int]:
 
 
 def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
-           arch: ArchConfig) -> tuple[list[_Wave], list[tuple[int, int, int, int, int]]]:
+           arch: ArchConfig) -> list[_Wave]:
     waves: list[_Wave] = []
-    stores = []
     tile = block = None
     out_tile = 0
     for instr in unit.instructions:
@@ -107,10 +106,8 @@ def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
             waves.append(_Wave(len(waves), instr.mode, instr.m, instr.n, instr.k, tile, block,
                                out_tile, rows, starts))
         elif isinstance(instr, StLBUF):
-            i, row, col = _decode(instr.gbuf_ptr, prog.m, prog.n)
-            stores.append((out_tile, i, row, col, instr.m * 0 + instr.n))
             out_tile += 1
-    return waves, stores
+    return waves
 
 
 class _Unit:
@@ -154,7 +151,7 @@ def _feed(wave: _Wave, s: int, li: int, cycle: int, start: int) -> _Reg:
 def simulate_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
                   b: np.ndarray, max_cycles: int = 1_000_000) -> ReferenceResult:
     """Run one unit's program register by register; return its cycles and output tiles."""
-    waves, stores = _waves(prog, unit, a, b, arch)
+    waves = _waves(prog, unit, a, b, arch)
     state = _Unit(arch)
     outputs: dict[int, np.ndarray] = {}
     result = ReferenceResult(0, outputs)
@@ -208,7 +205,6 @@ def simulate_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndar
         raise ReferenceHazard(f"no progress after {max_cycles} cycles")
     _check_outputs(waves, outputs)
     result.outputs = outputs
-    del stores
     return result
 
 
