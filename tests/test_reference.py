@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from flexsa.arch import arch_from_dict
 from flexsa.compiler import Mode, compile_gemm, compile_program
-from flexsa.sim.fast import gemm_stats
 from flexsa.sim import reference
+from flexsa.sim.fast import gemm_stats
 from flexsa.sim.reference import simulate_program
 from flexsa.sim.trace import trace_program
 from flexsa.workloads.layers import Gemm, Phase
