@@ -91,3 +91,14 @@ def test_gemm_spec_ok() -> None:
 def test_unknown_policy() -> None:
     with pytest.raises(FlexsaError, match="mode policy"):
         compile_gemm(PRESETS["1G1F"], Gemm("t", Phase.FWD, 4, 4, 4), "best")
+
+
+def test_single_unit_closed_form_equals_counting() -> None:
+    from flexsa.compiler.plan import _counted_schedule, _single_unit_schedule
+
+    for total_m in (1, 5, 8, 13, 64):
+        for total_n in (1, 4, 7, 12):
+            for instances in (1, 2, 5):
+                m_dim, n_dim = Dim(total_m, 8), Dim(total_n, 4)
+                assert _single_unit_schedule(m_dim, n_dim, instances) == \
+                    _counted_schedule(m_dim, n_dim, instances, 1)
