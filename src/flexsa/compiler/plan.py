@@ -14,6 +14,7 @@ assignment is then evaluated with a few small dot products.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +30,7 @@ from flexsa.workloads.layers import Gemm
 
 MODE_POLICIES = ("auto", "table", "fw")
 TILE_CLASSES = 4  # tile class = 2 * n_cls + m_cls
+PURE_PYTHON_LIMIT = 4096  # runs x units below which plain Python beats numpy
 
 
 @dataclass(frozen=True)
@@ -101,31 +103,108 @@ def unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSch
     """Per-unit tile-class counts and transitions (closed form for a single unit)."""
     if units == 1:
         return _single_unit_schedule(m_dim, n_dim, instances)
+    runs = instances * (n_dim.count * len(m_dim.classes()))
+    if runs * units <= PURE_PYTHON_LIMIT:
+        return _counted_schedule_py(m_dim, n_dim, instances, units)
     return _counted_schedule(m_dim, n_dim, instances, units)
 
 
+def _counted_schedule_py(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
+    """The run-length counting of :func:`_counted_schedule` in plain Python (few runs)."""
+    runs: list[tuple[int, int]] = []
+    for nc in n_dim.classes():
+        runs += _row_runs(nc, m_dim) * n_dim.count_of(nc)
+    runs *= instances
+    starts = list(itertools.accumulate((n for _, n in runs), initial=0))
+    total = starts[-1]
+    counts = [[0] * TILE_CLASSES for _ in range(units)]
+    pairs = [[0] * 16 for _ in range(units)]
+    every_count = [0] * TILE_CLASSES  # added to every unit
+    every_same = [0] * TILE_CLASSES
+    for r, (c, length) in enumerate(runs):
+        low = starts[r]
+        high = low + length - 1
+        base, rem = divmod(length, units)
+        every_count[c] += base
+        for i in range(rem):
+            counts[(low + i) % units][c] += 1
+        same = min(high - units, total - 1 - units) - low + 1  # successors in this run
+        if same > 0:
+            base, rem = divmod(same, units)
+            every_same[c] += base
+            for i in range(rem):
+                pairs[(low + i) % units][5 * c] += 1
+        for pos in range(max(low, high - units + 1), high + 1):
+            target = pos + units
+            if target < total:
+                later = bisect.bisect_right(starts, target) - 1
+                pairs[pos % units][4 * c + runs[later][0]] += 1
+    for u in range(units):
+        for c in range(TILE_CLASSES):
+            counts[u][c] += every_count[c]
+            pairs[u][5 * c] += every_same[c]
+    first, last = [-1] * units, [-1] * units
+    for pos in range(min(units, total)):
+        first[pos] = runs[bisect.bisect_right(starts, pos) - 1][0]
+        end = total - 1 - pos
+        last[end % units] = runs[bisect.bisect_right(starts, end) - 1][0]
+    return UnitSchedule(tuple(map(tuple, counts)), tuple(map(tuple, pairs)), tuple(first),
+                        tuple(last))
+
+
+def _runs(m_dim: Dim, n_dim: Dim, instances: int) -> tuple[np.ndarray, np.ndarray]:
+    """Classes and lengths of the runs of equal tile classes, in loop order."""
+    row_cls: list[int] = []
+    row_len: list[int] = []
+    for nc in n_dim.classes():
+        runs = _row_runs(nc, m_dim)
+        repeat = n_dim.count_of(nc)
+        row_cls += [c for c, _ in runs] * repeat
+        row_len += [n for _, n in runs] * repeat
+    return (np.tile(np.asarray(row_cls, dtype=np.int64), instances),
+            np.tile(np.asarray(row_len, dtype=np.int64), instances))
+
+
+def _in_range(low: np.ndarray, high: np.ndarray, units: int) -> np.ndarray:
+    """(runs x units) counts of positions o in [low, high] with o % units == u."""
+    u = np.arange(units, dtype=np.int64)[None, :]
+    upper = (high[:, None] - u + units) // units
+    lower = (low[:, None] - 1 - u + units) // units
+    return np.maximum(upper - lower, 0)
+
+
 def _counted_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
-    """Counts over the vector of output-tile classes (O(#output tiles) integers)."""
-    n_tiles, m_tiles = n_dim.count, m_dim.count
-    per_instance = n_tiles * m_tiles
-    total = per_instance * instances
-    order = np.arange(total, dtype=np.int64)
-    rest = order % per_instance
-    n_edge = (rest // m_tiles == n_tiles - 1) & bool(n_dim.edge)
-    m_edge = (rest % m_tiles == m_tiles - 1) & bool(m_dim.edge)
-    cls = 2 * n_edge.astype(np.int64) + m_edge.astype(np.int64)
-    unit = order % units
-    counts = np.bincount(unit * TILE_CLASSES + cls, minlength=units * TILE_CLASSES)
-    follow = unit[:-units] * 16 + cls[:-units] * 4 + cls[units:] if total > units else unit[:0]
-    pairs = np.bincount(follow, minlength=units * 16)
+    """Round-robin counts from the run-length form: O(runs x units), independent of M."""
+    cls, length = _runs(m_dim, n_dim, instances)
+    start = np.cumsum(length) - length
+    end = start + length - 1
+    total = int(end[-1]) + 1
+    per_run = _in_range(start, end, units)
+    counts = np.zeros((units, TILE_CLASSES), dtype=np.int64)
+    for c in range(TILE_CLASSES):
+        counts[:, c] = per_run[cls == c].sum(axis=0)
+    pairs = np.zeros((units, 16), dtype=np.int64)
+    same = _in_range(start, np.minimum(end - units, total - 1 - units), units)
+    for c in range(TILE_CLASSES):
+        pairs[:, 5 * c] += same[cls == c].sum(axis=0)
+    # pairs whose successor lies in a later run: the last `units` positions of each run
+    offsets = np.arange(units, dtype=np.int64)[None, :]
+    pos = (end[:, None] - offsets).ravel()
+    ok = (pos >= np.repeat(start, units)) & (pos + units <= total - 1)
+    pos = pos[ok]
+    src = np.repeat(cls, units)[ok]
+    dst = cls[np.searchsorted(start, pos + units, side="right") - 1]
+    pairs += np.bincount((pos % units) * 16 + src * 4 + dst,
+                         minlength=units * 16).reshape(units, 16)
+    head = min(units, total)
+    edge_pos = np.concatenate([np.arange(head), np.arange(total - head, total)])
+    edge_cls = cls[np.searchsorted(start, edge_pos, side="right") - 1].tolist()
     first = [-1] * units
     last = [-1] * units
-    head = min(units, total)
-    first[:head] = cls[:head].tolist()
-    for u, c in zip(unit[total - head:].tolist(), cls[total - head:].tolist(), strict=True):
-        last[u] = c
-    return UnitSchedule(tuple(map(tuple, counts.reshape(units, TILE_CLASSES).tolist())),
-                        tuple(map(tuple, pairs.reshape(units, 16).tolist())),
+    first[:head] = edge_cls[:head]
+    for p, c in zip(edge_pos[head:].tolist(), edge_cls[head:], strict=True):
+        last[p % units] = c
+    return UnitSchedule(tuple(map(tuple, counts.tolist())), tuple(map(tuple, pairs.tolist())),
                         tuple(first), tuple(last))
 
 
