@@ -15,7 +15,6 @@ from flexsa.compiler.modes import geometry, split_rows
 from flexsa.compiler.program import Program, UnitProgram
 from flexsa.errors import FlexsaError
 
-
 MAX_VERIFY_ELEMENTS = 50_000_000
 
 
