@@ -6,8 +6,9 @@ of version 3.0.0):
 * **conv topology** rows ``Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width,
   Channels, Num Filter, Strides[, N:M sparsity]``. There is no padding column: a padded
   convolution is written with the padded IFMAP size. The output size is
-  ``ceil((ifmap - filter + stride) / stride)`` per axis (= floor mode), the same stride is
-  used on both axes, and the GEMM is ``M = ofmap_h * ofmap_w``, ``N = Num Filter``,
+  ``ceil((ifmap - filter + stride) / stride)`` per axis, i.e. *ceil* mode: a last window that
+  overhangs the edge still counts (PyTorch's floor mode drops it). The same stride is used on
+  both axes, and the GEMM is ``M = ofmap_h * ofmap_w``, ``N = Num Filter``,
   ``K = Filter Height * Filter Width * Channels``.
 * a layer whose name contains ``DP`` is depthwise: SCALE-Sim runs it ``Channels`` times with
   one channel each; here that is one record with ``copies = Channels`` and ``channels = 1``.
@@ -357,10 +358,14 @@ def topology_gemms(layers: Iterable[TopologyLayer]) -> list[Gemm]:
 def model_to_topology(model: Model) -> list[TopologyLayer]:
     """A zoo model's GEMM layers (batch 1) as SCALE-Sim conv-form rows.
 
-    Padding goes into the IFMAP size (``hin + 2*pad``), so SCALE-Sim's output size equals the
-    model's. Depthwise convolutions become ``DP`` rows with one filter; a linear layer is a
-    1x1 conv over a ``tokens x 1`` map; a matmul uses SCALE-Sim's GEMM encoding. Other
-    grouped convolutions cannot be written in this form.
+    The IFMAP size written is the extent the convolution actually reads, padding included:
+    ``(hout - 1) * stride + kh`` (``hin + 2*pad`` minus any tail no window reaches). With it
+    SCALE-Sim's ceil-mode output size equals the model's floor-mode one (``hin + 2*pad``
+    would give ResNet50's conv1 113x113 outputs instead of 112x112).
+
+    Depthwise convolutions become ``DP`` rows with one filter; a linear layer is a 1x1 conv
+    over a ``tokens x 1`` map; a matmul uses SCALE-Sim's GEMM encoding (a ``DP`` row when
+    repeated). Other grouped convolutions cannot be written in this form.
     """
     rows: list[TopologyLayer] = []
     for layer in model.gemm_layers:
@@ -376,7 +381,8 @@ def model_to_topology(model: Model) -> list[TopologyLayer]:
 
 
 def _conv_row(layer: ConvLayer, name: str) -> TopologyLayer:
-    ifmap_h, ifmap_w = layer.hin + 2 * layer.pad_h, layer.win + 2 * layer.pad_w
+    ifmap_h = (layer.hout - 1) * layer.stride + layer.kh
+    ifmap_w = (layer.wout - 1) * layer.stride + layer.kw
     common = (ifmap_h, ifmap_w, layer.kh, layer.kw)
     if layer.groups == 1:
         return TopologyLayer(name, *common, layer.cin, layer.cout, layer.stride, layer.stride)
