@@ -194,3 +194,9 @@ def test_cli_malformed_files_exit_2(cli, tmp_path: Path) -> None:
     assert proc.returncode == 2 and "line 2" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("scalesim", "--config", str(tmp_path / "none.cfg"), "--topology", str(bad))
     assert proc.returncode == 2 and "not found" in proc.stderr
+
+
+def test_dataflow_is_case_insensitive() -> None:
+    cfg = parse_scalesim_config("[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\n"
+                                "Dataflow: OS\n")
+    assert cfg.dataflow == "os"

@@ -144,3 +144,9 @@ def test_result_is_json_ready() -> None:
     again = json.loads(json.dumps(result))
     assert again == result
     assert again["layers"][0]["part"] == "p0"
+
+
+def test_overflowing_gemm_is_refused() -> None:
+    huge = Gemm("huge", Phase.FWD, 2**30, 2**30, 2**30)
+    with pytest.raises(WorkloadError, match="too large"):
+        simulate_scalesim(ARRAY_8, [huge], "os")

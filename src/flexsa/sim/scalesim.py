@@ -77,6 +77,7 @@ def scalesim_table(rows: int, cols: int, m: IntArray, n: IntArray, k: IntArray,
     row_folds = -(-sr // rows)
     col_folds = -(-sc // cols)
     folds = row_folds * col_folds
+    _check_int64_range(folds, fold_rows, m, n, k)
     # SCALE-Sim reports the index of the last cycle; clamp the degenerate 1x1x1 case at 1.
     cycles = np.maximum(folds * fold_rows - 1, 1)
     macs = m * n * k
@@ -123,6 +124,16 @@ def simulate_scalesim(arch: ArrayShape, gemms: Sequence[Gemm], dataflow: str) ->
         "folds": total_folds,
         "layers": _layer_rows(gemms, table, groups),
     }
+
+
+def _check_int64_range(folds: IntArray, fold_rows: IntArray, m: IntArray, n: IntArray,
+                       k: IntArray) -> None:
+    """Refuse GEMMs whose cycle or MAC counts would overflow 64-bit integers."""
+    as_float = [folds.astype(np.float64) * fold_rows,
+                m.astype(np.float64) * n * k]
+    if any(bool(np.any(values >= 2.0**62)) for values in as_float):
+        raise WorkloadError("a GEMM is too large for the SCALE-Sim mode (over 2^62 cycles or "
+                            "MACs); split it or use smaller dimensions")
 
 
 def _layer_rows(gemms: Sequence[Gemm], table: dict[str, Any],

@@ -144,6 +144,8 @@ def parse_scalesim_config(text: str, origin: str = "<config>") -> ScaleSimConfig
             continue
         raw = parser.get(section, key).strip()
         values[name] = _convert(raw, kind, f"{origin}: [{section}] {key}")
+    if "dataflow" in values:
+        values["dataflow"] = str(values["dataflow"]).lower()
     if values.get("sparsity_support"):
         raise ConfigError(f"{origin}: [sparsity] SparsitySupport = true is not supported; "
                           "set it to false")
