@@ -14,6 +14,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "model",
     "reproduce",
     "scalesim",
+    "arch",
+    "compile",
+    "simulate",
+    "verify",
 )
 
 
