@@ -150,3 +150,26 @@ def test_overflowing_gemm_is_refused() -> None:
     huge = Gemm("huge", Phase.FWD, 2**30, 2**30, 2**30)
     with pytest.raises(WorkloadError, match="too large"):
         simulate_scalesim(ARRAY_8, [huge], "os")
+
+
+def test_with_arch_presets() -> None:
+    from flexsa.arch import load_arch
+
+    gemm = [Gemm("x", Phase.FWD, 1000, 150, 300)]
+    one = simulate_scalesim(load_arch("1G1C"), gemm, "ws")
+    # ws on 128x128: Sr=K=300 (3 folds), Sc=N=150 (2 folds), T=M=1000: 6 x 1382 - 1.
+    assert one["cycles"] == 6 * (2 * 128 + 128 + 1000 - 2) - 1
+    assert "note" not in one["array"]
+    many = simulate_scalesim(load_arch("4G4C"), gemm, "ws")
+    assert (many["array"]["rows"], many["array"]["cores_in_arch"]) == (32, 16)
+
+
+def test_simulate_command_scalesim_timing(cli) -> None:
+    import json
+
+    proc = cli("simulate", "--arch", "1G1C", "--gemm", "1000,150,300", "--timing", "scalesim",
+               "--dataflow", "ws", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["cycles"] == 8291 and out["macs"] == 45_000_000
+    assert 0 < out["pe_utilization"] <= 1 and 0 < out["mapping_efficiency"] <= 1
