@@ -200,3 +200,15 @@ def test_dataflow_is_case_insensitive() -> None:
     cfg = parse_scalesim_config("[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\n"
                                 "Dataflow: OS\n")
     assert cfg.dataflow == "os"
+
+
+def test_cli_topology_from_config(cli, tmp_path: Path) -> None:
+    cfg = tmp_path / "run.cfg"
+    cfg.write_text("[architecture_presets]\nArrayHeight: 8\nArrayWidth: 8\nDataflow: os\n"
+                   f"[network_presets]\nTopologyCsvLoc: \"{TINY_GEMM.name}\"\n")
+    (tmp_path / TINY_GEMM.name).write_text(TINY_GEMM.read_text())
+    proc = cli("scalesim", "--config", str(cfg), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cycles"] == 185 + 67
+    proc = cli("scalesim", "--config", str(TINY_CFG))
+    assert proc.returncode == 2 and "--topology is required" in proc.stderr

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 def scalesim_command(
     config: Path = typer.Option(..., "--config", help="SCALE-Sim .cfg file"),
-    topology: Path = typer.Option(..., "--topology", help="SCALE-Sim topology CSV"),
+    topology: Path | None = typer.Option(
+        None, "--topology",
+        help="SCALE-Sim topology CSV (default: the config's [network_presets] TopologyCsvLoc)"),
     form: str = typer.Option("auto", "--form",
                              help="topology form: auto (from the header), conv or gemm"),
     dataflow: str = typer.Option("", "--dataflow",
@@ -34,6 +36,7 @@ def scalesim_command(
     cfg = read_scalesim_config(config)
     if dataflow:
         cfg = replace(cfg, dataflow=dataflow.strip().lower())
+    topology = topology or _config_topology(config, cfg.topology_path)
     layers = read_topology(topology, cast("TopologyForm", form))
     result = simulate_scalesim(cfg, topology_gemms(layers), cfg.dataflow)
     if as_json:
@@ -50,6 +53,14 @@ def scalesim_command(
               f"{100 * result['mapping_efficiency']:.2f}")
     print_table(title, ["layer", "m", "n", "k", "copies", "cycles", "util %", "mapping eff %"],
                 rows, footer=footer)
+
+
+def _config_topology(config: Path, location: str) -> Path:
+    if not location:
+        raise WorkloadError("--topology is required: the config has no [network_presets] "
+                            "TopologyCsvLoc")
+    path = Path(location)
+    return path if path.is_absolute() else config.parent / path
 
 
 def register(app: typer.Typer) -> None:
