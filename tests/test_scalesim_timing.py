@@ -173,3 +173,11 @@ def test_simulate_command_scalesim_timing(cli) -> None:
     out = json.loads(proc.stdout)
     assert out["cycles"] == 8291 and out["macs"] == 45_000_000
     assert 0 < out["pe_utilization"] <= 1 and 0 < out["mapping_efficiency"] <= 1
+
+
+def test_absurd_sizes_are_one_line_errors() -> None:
+    with pytest.raises(WorkloadError, match="too large"):
+        simulate_scalesim(ARRAY_8, [Gemm("x", Phase.FWD, 2**70, 1, 1)], "os")
+    with pytest.raises(ConfigError, match="too large"):
+        simulate_scalesim(SimpleNamespace(core_rows=2**40, core_cols=8),
+                          [Gemm("x", Phase.FWD, 1, 1, 1)], "os")

@@ -101,6 +101,10 @@ def simulate_scalesim(arch: ArrayShape, gemms: Sequence[Gemm], dataflow: str) ->
     dataflow = _check_dataflow(dataflow)
     if not gemms:
         raise WorkloadError("no GEMMs to simulate")
+    for gemm in gemms:
+        if gemm.executed_macs >= 2**62:
+            raise WorkloadError(f"GEMM of {gemm.layer!r} is too large for the SCALE-Sim mode "
+                                f"({gemm.executed_macs} MACs); use smaller dimensions")
     m = np.fromiter((g.m for g in gemms), dtype=np.int64, count=len(gemms))
     n = np.fromiter((g.n for g in gemms), dtype=np.int64, count=len(gemms))
     k = np.fromiter((g.k for g in gemms), dtype=np.int64, count=len(gemms))
@@ -176,6 +180,8 @@ def _check_array(rows: int, cols: int) -> None:
     for name, value in (("core_rows", rows), ("core_cols", cols)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
             raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        if value >= 2**31:
+            raise ConfigError(f"{name} = {value} is too large; use fewer than 2^31 PEs per side")
 
 
 def _check_dataflow(dataflow: str) -> str:
