@@ -75,6 +75,7 @@ def test_verify_ok(cli) -> None:
     ("verify", "--arch", "1G1C", "--gemm", "-3,4,4"),
     ("compile", "--arch", "1G1C", "--gemm", "4,4,4,4"),
     ("arch", "show", "nope"),
+    ("verify", "--arch", "1G1C", "--gemm", "100000,100000,100000"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys, args: tuple[str, ...]) -> None:
     code, _, err = _inprocess(capsys, *args)
