@@ -14,6 +14,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "model",
     "prune",
     "reproduce",
+    "scalesim",
     "arch",
     "compile",
     "simulate",
