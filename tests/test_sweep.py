@@ -79,6 +79,7 @@ def test_spec_values_may_be_scalars_and_pruning_parses():
     ({"model": ["resnet5"]}, "unknown model"),
     ({"pruning": ["low"]}, "needs an epoch"),
     ({"pruning": ["mid@5"]}, "pruning 'mid@5'"),
+    ({"pruning": ["high@91"]}, "epoch must be in"),
     ({"memory": ["fast"]}, "memory 'fast'"),
     ({"batch": [0]}, "batch"),
     ({"batch": [8, 8]}, "twice"),

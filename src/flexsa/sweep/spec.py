@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from flexsa.errors import ConfigError
 
 MODEL_KNOBS = ("width_mult", "resolution", "seq_len")
+TRAINING_EPOCHS = 90   # the PruneTrain schedule of make_trajectory (its default)
 SCALAR = str | int | float | bool
 
 
@@ -231,8 +232,9 @@ def _pruning(text: str, label: str) -> Pruning:
     except (ValueError, WorkloadError):
         raise ConfigError(f"{label}: pruning {text!r} must be none, low@E, high@E or "
                           "FRACTION@E with an integer epoch E") from None
-    if epoch < 0:
-        raise ConfigError(f"{label}: pruning epoch must be >= 0, got {epoch}")
+    if not 0 <= epoch <= TRAINING_EPOCHS:
+        raise ConfigError(f"{label}: pruning epoch must be in [0, {TRAINING_EPOCHS}] "
+                          f"(the training schedule), got {epoch}")
     return Pruning(strength_label, epoch)
 
 
