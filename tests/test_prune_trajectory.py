@@ -8,7 +8,7 @@ import pytest
 
 from flexsa.errors import WorkloadError
 from flexsa.workloads.lowering import lower_model, phase_totals
-from flexsa.workloads.model import INPUT_SPACE, Model
+from flexsa.workloads.model import Model
 from flexsa.workloads.pruning import (
     load_trajectory,
     make_trajectory,
@@ -16,6 +16,7 @@ from flexsa.workloads.pruning import (
     train_macs,
     width_trajectory,
 )
+from flexsa.workloads.pruning.checks import union_violations
 from flexsa.workloads.pruning.trajectory import TrainCost
 from flexsa.workloads.zoo import build_model
 
@@ -23,21 +24,7 @@ TOL = 1e-3
 
 
 def assert_union_rules(model: Model) -> None:
-    """Every layer's cin/cout agree with its neighbours' (checked from the channel table)."""
-    table = model.channel_table()
-    writer_cout: dict[str, int] = {INPUT_SPACE: model.widths[INPUT_SPACE]}
-    for node in model.nodes:
-        if node.layer not in table:
-            continue
-        shape = table[node.layer]
-        if node.depthwise_coupled:
-            assert shape["cin"] == shape["cout"] == model.layer(node.layer).groups
-            assert shape["cout"] == writer_cout[node.output], node.layer
-            continue
-        expected_cin = sum(writer_cout[s] for s in node.inputs)
-        assert shape["cin"] == expected_cin, f"{node.layer}: cin breaks the union rules"
-        previous = writer_cout.setdefault(node.output, shape["cout"])
-        assert previous == shape["cout"], f"{node.layer}: residual node widths differ"
+    assert union_violations(model) == []
 
 
 def assert_monotone(traj) -> None:
@@ -125,6 +112,17 @@ def test_mobilenet_v2_dense_vs_width_075() -> None:
     assert pruned.final_train_flops_ratio == pytest.approx(0.25, abs=TOL)
     for model in pruned.models():
         assert_union_rules(model)
+
+
+def test_union_check_catches_a_broken_residual_node() -> None:
+    from dataclasses import replace
+
+    model = build_model("resnet50")
+    layers = tuple(replace(layer, cout=layer.cout - 1) if layer.name == "layer2.1.conv3"
+                   else layer for layer in model.layers)
+    broken = Model(model.name, layers, model.nodes, model.spaces, model.input_shape)
+    problems = union_violations(broken)
+    assert any("layer2.1.conv3" in p for p in problems)
 
 
 def test_full_target_is_dense_and_short_schedules() -> None:

@@ -58,12 +58,12 @@ def trajectory(
 def train(
     model: str = typer.Option("small-resnet", "--model", "-m", help="network to train: "
                               "small-resnet (bottleneck ResNet on sklearn's digits)"),
-    epochs: int = typer.Option(12, help="training epochs"),
-    interval: int = typer.Option(3, help="epochs between reconfigurations"),
-    penalty_ratio: float = typer.Option(0.5, "--penalty-ratio", help="group-lasso share of "
+    epochs: int = typer.Option(10, help="training epochs"),
+    interval: int = typer.Option(2, help="epochs between reconfigurations"),
+    penalty_ratio: float = typer.Option(0.8, "--penalty-ratio", help="group-lasso share of "
                                         "the first iteration's loss, in (0, 1)"),
-    lr: float = typer.Option(0.1, help="SGD learning rate (momentum 0.9)"),
-    batch_size: int = typer.Option(64, "--batch-size", help="mini-batch size"),
+    lr: float = typer.Option(0.05, help="peak SGD learning rate (momentum 0.9, cosine decay)"),
+    batch_size: int = typer.Option(32, "--batch-size", help="mini-batch size"),
     threshold: float = typer.Option(1e-4, help="a channel is dense if any |w| >= this"),
     seed: int = typer.Option(0, help="seed of the data split, initialisation and shuffling"),
     threads: int = typer.Option(1, help="torch CPU threads"),

@@ -25,7 +25,7 @@ def _kind(layer: Layer) -> str:
 def model_to_dict(model: Model) -> dict[str, Any]:
     return {
         "format": FORMAT, "name": model.name, "input_shape": list(model.input_shape),
-        "layers": [{"kind": _kind(layer), **asdict(layer)} for layer in model.layers],
+        "layers": [{"type": _kind(layer), **asdict(layer)} for layer in model.layers],
         "nodes": [{"layer": n.layer, "inputs": list(n.inputs), "output": n.output,
                    "block": n.block, "spatial": n.spatial} for n in model.nodes],
         "spaces": [asdict(space) for space in model.spaces],
@@ -47,9 +47,9 @@ def model_from_dict(data: dict[str, Any]) -> Model:
 
 
 def _layer(item: dict[str, Any]) -> Layer:
-    cls = LAYER_KINDS.get(item.get("kind", ""))
+    cls = LAYER_KINDS.get(item.get("type", ""))
     if cls is None:
-        raise WorkloadError(f"model file: unknown layer kind {item.get('kind')!r}; use one of "
+        raise WorkloadError(f"model file: unknown layer type {item.get('type')!r}; use one of "
                             + ", ".join(LAYER_KINDS))
     names = {f.name for f in fields(cls)}
     layer: Layer = cls(**{k: v for k, v in item.items() if k in names})

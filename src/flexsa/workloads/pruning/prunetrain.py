@@ -59,11 +59,13 @@ class PruneTrainConfig:
     interval: int
     penalty_ratio: float = 0.2
     threshold: float = 1e-4
-    lr: float = 0.1
+    lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 1e-4
-    batch_size: int = 64
+    batch_size: int = 32
     seed: int = 0
+    bn_in_groups: bool = True
+    cosine_lr: bool = True
 
     def __post_init__(self) -> None:
         check_schedule(self.epochs, self.interval)
@@ -139,23 +141,36 @@ class PruneTrainResult:
 # --------------------------------------------------------------------------- regulariser
 @dataclass(frozen=True)
 class LassoLayer:
-    """A conv/linear weight and which of its channel groups are regularised."""
+    """A conv/linear weight and which of its channel groups are regularised.
+
+    ``bn`` names the BatchNorm applied directly to the layer's output, whose affine
+    parameters join the output-channel groups when ``bn_in_groups`` is on.
+    """
 
     target: str
     input_groups: bool
     output_groups: bool
+    bn: str = ""
 
 
-def lasso_layers(graph: ChannelGraph) -> list[LassoLayer]:
+def lasso_layers(graph: ChannelGraph, bn_in_groups: bool = True) -> list[LassoLayer]:
     """Group-lasso layers with the spec's exclusions (image input, depthwise, classifier)."""
+    bn_after = {}
+    users: dict[str, int] = {}
+    for op in graph.ops:
+        for arg in op.args:
+            users[arg] = users.get(arg, 0) + 1
+        if op.kind == "bn" and graph.module(op.target).affine:
+            bn_after[op.args[0]] = op.target
     layers = []
     for op in graph.ops:
         if op.kind not in ("conv", "linear"):
             continue
         input_groups = all(graph.prunable(s) for s in graph.op_inputs(op))
         output_groups = graph.prunable(op.out_space)
+        bn = bn_after.get(op.node, "") if bn_in_groups and users.get(op.node) == 1 else ""
         if input_groups or output_groups:
-            layers.append(LassoLayer(op.target, input_groups, output_groups))
+            layers.append(LassoLayer(op.target, input_groups, output_groups, bn))
     return layers
 
 
@@ -174,15 +189,28 @@ def _weight(gm: nn.Module, target: str) -> torch.Tensor:
     return weight
 
 
+def _group_tensors(gm: nn.Module, layer: LassoLayer, dim: int) -> list[torch.Tensor]:
+    """The tensors whose rows (dim 0) / columns (dim 1) form the layer's channel groups."""
+    tensors = [_weight(gm, layer.target)]
+    if dim == 0 and layer.bn:
+        bn: Any = gm.get_submodule(layer.bn)
+        tensors += [bn.weight, bn.bias]
+    return tensors
+
+
+def _norms(tensors: list[torch.Tensor], dim: int) -> torch.Tensor:
+    squares = sum(_rows(t if t.dim() > 1 else t.unsqueeze(1), dim).pow(2).sum(dim=1)
+                  for t in tensors)
+    return torch.as_tensor(squares).add(EPS).sqrt()
+
+
 def group_lasso(gm: nn.Module, layers: list[LassoLayer]) -> torch.Tensor:
     """GL = sum of all group norms."""
     total = torch.zeros(())
     for layer in layers:
-        weight = _weight(gm, layer.target)
-        if layer.output_groups:
-            total = total + group_norms(weight, 0).sum()
-        if layer.input_groups:
-            total = total + group_norms(weight, 1).sum()
+        for dim, active in ((0, layer.output_groups), (1, layer.input_groups)):
+            if active:
+                total = total + _norms(_group_tensors(gm, layer, dim), dim).sum()
     return total
 
 
@@ -191,17 +219,19 @@ def zero_small_groups(gm: nn.Module, layers: list[LassoLayer], limit: float,
                       optimizer: torch.optim.Optimizer | None = None) -> None:
     """Set groups with norm <= ``limit`` (and their momentum) exactly to zero."""
     for layer in layers:
-        weight = _weight(gm, layer.target)
-        state = optimizer.state.get(weight, {}) if optimizer is not None else {}
-        buffers = [v for v in state.values()
-                   if isinstance(v, torch.Tensor) and v.shape == weight.shape]
         for dim, active in ((0, layer.output_groups), (1, layer.input_groups)):
             if not active:
                 continue
-            dead = group_norms(weight, dim) <= limit
-            if bool(dead.any()):
-                for tensor in (weight, *buffers):
-                    (tensor if dim == 0 else tensor.transpose(0, 1))[dead] = 0.0
+            tensors = _group_tensors(gm, layer, dim)
+            dead = _norms(tensors, dim) <= limit
+            if not bool(dead.any()):
+                continue
+            for tensor in tensors:
+                state = optimizer.state.get(tensor, {}) if optimizer is not None else {}
+                buffers = [v for v in state.values()
+                           if isinstance(v, torch.Tensor) and v.shape == tensor.shape]
+                for target in (tensor, *buffers):
+                    (target if dim == 0 else target.transpose(0, 1))[dead] = 0.0
 
 
 # --------------------------------------------------------------------------- reconfiguration
@@ -289,7 +319,7 @@ class PruneTrain:
         self.gm: fx.GraphModule = trace(model)
         self.graph = analyze(self.gm, input_shape)
         _check_single_use(self.graph)
-        self.layers = lasso_layers(self.graph)
+        self.layers = lasso_layers(self.graph, self.config.bn_in_groups)
         self.optimizer = torch.optim.SGD(self.gm.parameters(), lr=config.lr,
                                          momentum=config.momentum,
                                          weight_decay=config.weight_decay)
@@ -350,7 +380,7 @@ class PruneTrain:
         self._rewire(zero, forward)
         self._update_optimizer(surgery)
         self.graph = analyze(self.gm, self.input_shape)
-        self.layers = lasso_layers(self.graph)
+        self.layers = lasso_layers(self.graph, self.config.bn_in_groups)
         return tuple(sorted(forward))
 
     # ------------------------------------------------------------ rebuild
@@ -450,7 +480,8 @@ class PruneTrain:
             end = min(start + cfg.interval, cfg.epochs)
             trained = self.export() if reports else self.dense
             loss = math.nan
-            for _ in range(start, end):
+            for epoch in range(start, end):
+                self._set_lr(epoch)
                 loss = self._epoch(train, generator)
             accuracy = self.accuracy(*test)
             removed = self.reconfigure()
@@ -463,6 +494,14 @@ class PruneTrain:
                 on_interval(report)
         return PruneTrainResult(cfg, float(self.penalty_lambda or 0.0), self.dense,
                                 self.export(), tuple(reports))
+
+    def _set_lr(self, epoch: int) -> None:
+        """Cosine annealing over the run (per epoch), or the constant base rate."""
+        lr = self.config.lr
+        if self.config.cosine_lr:
+            lr *= 0.5 * (1.0 + math.cos(math.pi * epoch / self.config.epochs))
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def _epoch(self, train: tuple[torch.Tensor, torch.Tensor],
                generator: torch.Generator) -> float:
