@@ -10,10 +10,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
 from flexsa.workloads.pruning.checks import union_violations  # noqa: E402
+from flexsa.workloads.pruning.config import PruneTrainConfig  # noqa: E402
 from flexsa.workloads.pruning.digits import run_digits  # noqa: E402
 from flexsa.workloads.pruning.export import model_from_dict, model_to_dict  # noqa: E402
 from flexsa.workloads.pruning.flops import train_macs  # noqa: E402
-from flexsa.workloads.pruning.prunetrain import PruneTrainConfig  # noqa: E402
 
 UNSUPPORTED = '''
 import torch

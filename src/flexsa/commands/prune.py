@@ -72,18 +72,18 @@ def train(
                                     "one workload file per reconfiguration"),
 ) -> None:
     """PruneTrain a small ResNet on the digits (offline): accuracy and FLOPs per interval."""
-    from flexsa.workloads.pruning.prunetrain import PruneTrainConfig
+    from flexsa.workloads.pruning.config import PruneTrainConfig, check_model_name
 
     config = PruneTrainConfig(epochs, interval, penalty_ratio, threshold, lr,
                               batch_size=batch_size, seed=seed)
+    check_model_name(model)
     if threads <= 0:
         raise WorkloadError(f"--threads must be > 0, got {threads}")
     import torch
 
     from flexsa.report.output import print_json, print_table, provenance
-    from flexsa.workloads.pruning.digits import build_small_model, run_digits
+    from flexsa.workloads.pruning.digits import run_digits
 
-    build_small_model(model)  # validate the name before loading data
     torch.set_num_threads(threads)
 
     def progress(report: object) -> None:
@@ -103,8 +103,10 @@ def train(
              " ".join(i.removed_blocks) or "-") for i in result.intervals]
     print_table(f"PruneTrain {model} on digits (penalty ratio {penalty_ratio:g}, "
                 f"lambda {result.penalty_lambda:.3g})",
-                ["epoch_start", "epoch_end", "train_flops_ratio", "accuracy",
-                 "after reconf: train_flops_ratio", "accuracy", "removed blocks"], rows)
+                ["from", "to", "flops", "accuracy", "flops after", "acc. after", "removed"],
+                rows)
+    typer.echo("flops: training-FLOPs ratio of the model trained in the interval (vs dense); "
+               "after: once reconfigured at its end")
     typer.echo(f"final: accuracy {result.final_accuracy:.4f}, train-FLOPs ratio "
                f"{result.final_train_flops_ratio:.4f}, run average "
                f"{result.mean_train_flops_ratio:.4f}")

@@ -21,9 +21,9 @@ try:
 except ImportError as err:  # pragma: no cover - torch is an optional extra
     raise FlexsaError("PruneTrain needs PyTorch: pip install 'flexsa[torch]'") from err
 
-from flexsa.workloads.pruning.prunetrain import PruneTrain, PruneTrainConfig, PruneTrainResult
+from flexsa.workloads.pruning.config import SMALL_MODELS, PruneTrainConfig, check_model_name
+from flexsa.workloads.pruning.prunetrain import PruneTrain, PruneTrainResult
 
-SMALL_MODELS = ("small-resnet",)
 IMAGE_SIZE = 12
 
 
@@ -101,13 +101,11 @@ def load_digits_tensors(seed: int = 0, size: int = IMAGE_SIZE,
 
 def build_small_model(name: str) -> nn.Module:
     """``small-resnet`` or ``FILE.py:CLASS`` (a module taking 1x12x12 images, 10 classes)."""
+    check_model_name(name)
     if name.replace("_", "-").lower() in SMALL_MODELS:
         return SmallResNet()
     path, _, class_name = name.rpartition(":")
-    if path.endswith(".py") and class_name:
-        return _load_user_model(Path(path), class_name)
-    raise WorkloadError(f"unknown --model {name!r} for prune train; use "
-                        + ", ".join(SMALL_MODELS) + " or FILE.py:CLASS")
+    return _load_user_model(Path(path), class_name)
 
 
 def _load_user_model(path: Path, class_name: str) -> nn.Module:
@@ -131,6 +129,7 @@ def run_digits(config: PruneTrainConfig, model: str = "small-resnet",
     """PruneTrain the small ResNet on the digits (seeded; CPU, a few seconds)."""
     torch.manual_seed(config.seed)
     net = build_small_model(model)
+    name = "small_resnet" if isinstance(net, SmallResNet) else type(net).__name__
+    trainer = PruneTrain(net, (1, IMAGE_SIZE, IMAGE_SIZE), config, name=name)
     train, test = load_digits_tensors(config.seed)
-    trainer = PruneTrain(net, (1, IMAGE_SIZE, IMAGE_SIZE), config, name="small_resnet")
     return trainer.fit(train, test, on_interval)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flexsa.errors import FlexsaError, WorkloadError
+from flexsa.errors import FlexsaError
 from flexsa.workloads.model import Model
 
 try:
@@ -37,6 +37,7 @@ try:
 except ImportError as err:  # pragma: no cover - torch is an optional extra
     raise FlexsaError("PruneTrain needs PyTorch: pip install 'flexsa[torch]'") from err
 
+from flexsa.workloads.pruning.config import PruneTrainConfig
 from flexsa.workloads.pruning.flops import train_macs
 from flexsa.workloads.pruning.torch_graph import (
     ChannelGraph,
@@ -46,40 +47,8 @@ from flexsa.workloads.pruning.torch_graph import (
     trace,
     zero_propagation,
 )
-from flexsa.workloads.pruning.trajectory import check_schedule
 
 EPS = 1e-8
-
-
-@dataclass(frozen=True)
-class PruneTrainConfig:
-    """Knobs of a PruneTrain run (validated here, at the boundary)."""
-
-    epochs: int
-    interval: int
-    penalty_ratio: float = 0.2
-    threshold: float = 1e-4
-    lr: float = 0.05
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    batch_size: int = 32
-    seed: int = 0
-    bn_in_groups: bool = True
-    cosine_lr: bool = True
-
-    def __post_init__(self) -> None:
-        check_schedule(self.epochs, self.interval)
-        if not 0.0 < self.penalty_ratio < 1.0:
-            raise WorkloadError(f"--penalty-ratio must be in (0, 1), got {self.penalty_ratio:g}")
-        if not self.threshold > 0 or not self.lr > 0:
-            raise WorkloadError("--threshold and --lr must be > 0")
-        if not 0 <= self.momentum < 1 or self.weight_decay < 0:
-            raise WorkloadError("--momentum must be in [0, 1) and --weight-decay >= 0")
-        if isinstance(self.batch_size, bool) or self.batch_size <= 0:
-            raise WorkloadError(f"--batch-size must be > 0, got {self.batch_size}")
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
