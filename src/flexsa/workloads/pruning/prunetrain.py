@@ -2,7 +2,10 @@
 
 * **Group lasso** over the output channels and the input channels of every conv and hidden
   linear layer (the image input channels of the first conv, depthwise convs and the output
-  channels of the classifier are excluded); ``loss = CE + lambda x GL``.
+  channels of the classifier are excluded); ``loss = CE + lambda x GL``. With
+  ``bn_in_groups`` (default) the affine parameters of the BN right after a conv join its
+  output-channel groups: ``W[k]`` alone is scale-invariant under BN and does not die
+  (see docs/pruning.md for the measurement).
 * **Penalty ratio**: ``lambda`` is fixed at the first iteration so that
   ``lambda GL0 / (CE0 + lambda GL0) = r``.
 * **Zeroing**: plain SGD on ``|| . ||_2`` makes a dying group oscillate around zero with an
