@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flexsa.errors import WorkloadError
 from flexsa.workloads.lowering import lower_model, phase_totals
@@ -191,3 +193,20 @@ def test_cli_bad_input_one_line(cli, args: tuple[str, ...]) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(target=st.floats(min_value=0.05, max_value=1.0), seed=st.integers(0, 1000),
+       interval=st.integers(1, 45))
+def test_any_target_is_hit_with_union_rules(target: float, seed: int, interval: int) -> None:
+    traj = make_trajectory("mobilenet_v2", target, seed=seed, interval=interval)
+    assert traj.final_train_flops_ratio == pytest.approx(target, abs=2e-3)
+    assert_monotone(traj)
+    assert_union_rules(traj.model_at(90))
+
+
+def test_pruned_model_helper_matches_trajectory() -> None:
+    traj = make_trajectory("resnet50", "high")
+    assert pruned_model("resnet50", "high", 35).channel_table() == \
+        traj.model_at(35).channel_table()
+    assert pruned_model("resnet50", "1.0", 35).macs == build_model("resnet50").macs
