@@ -272,3 +272,21 @@ def test_unsupported_models_fail_with_one_line(model: type[nn.Module], match: st
 def test_bad_config(knobs: dict[str, float]) -> None:
     with pytest.raises(WorkloadError):
         PruneTrainConfig(**knobs)  # type: ignore[arg-type]
+
+
+class OneConvResidual(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(1, 4, 3, padding=1)
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = nn.Linear(4, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        x = x + self.conv(x)
+        return self.fc(x.mean((2, 3)))
+
+
+def test_one_conv_residual_branch_is_rejected() -> None:
+    with pytest.raises(UnsupportedModelError, match="same residual node"):
+        make(OneConvResidual())

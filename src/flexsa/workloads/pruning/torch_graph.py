@@ -416,6 +416,10 @@ def _export_op(graph: ChannelGraph, net: NetBuilder, op: Op, tensors: dict[str, 
     if op.kind == "conv":
         conv: Any = graph.module(op.target)
         root = graph.find(op.out_space)
+        if root in graph.op_inputs(op):
+            raise UnsupportedModelError(
+                f"conv {op.target!r} reads and writes the same residual node (a one-conv "
+                "residual branch); a flexsa Model would take it for a depthwise conv")
         return net.conv(op.target, x, conv.out_channels, conv.kernel_size, conv.stride[0],
                         conv.padding, out_space=names[root], bn=False, bias=conv.bias is not None,
                         act=None, block=blocks.get(root, ""), scale=False)
