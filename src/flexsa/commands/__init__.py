@@ -13,6 +13,8 @@ import typer
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
     "reproduce",
+    "pack",
+    "colcomb",
 )
 
 
