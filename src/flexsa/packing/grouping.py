@@ -150,12 +150,28 @@ def pack(weights: Any, config: PackingConfig) -> Packing:
         support = _dense_columns(matrix, live) != 0
         for members in group_section(support, int(config.alpha), budget):
             groups.append(tuple(int(c) for c in live[list(members)]))
-    groups_t = tuple(groups)
-    packed, control, mask = conflict_prune(matrix, groups_t)
+    return pack_with_groups(matrix, tuple(groups), config)
+
+
+def pack_with_groups(weights: Any, groups: tuple[tuple[int, ...], ...],
+                     config: PackingConfig) -> Packing:
+    """Conflict-prune ``weights`` with a given grouping (e.g. one fixed during retraining).
+
+    Columns absent from ``groups`` must be all-zero."""
+    matrix = as_weight_matrix(weights)
+    rows, cols = matrix.shape
+    column_nnz = np.asarray((matrix != 0).sum(axis=0)).ravel()
+    row_nnz = np.asarray((matrix != 0).sum(axis=1)).ravel()
+    grouped = np.zeros(cols, dtype=bool)
+    for members in groups:
+        grouped[list(members)] = True
+    if (column_nnz[~grouped] > 0).any():
+        raise PackingError("pack_with_groups: a nonzero column is in no group")
+    packed, control, mask = conflict_prune(matrix, groups)
     return Packing(
-        config=config, rows=rows, cols=cols, groups=groups_t,
-        dropped_zero_columns=tuple(int(c) for c in np.flatnonzero(column_nnz == 0)),
-        dropped_zero_rows=tuple(int(r) for r in zero_rows),
+        config=config, rows=rows, cols=cols, groups=groups,
+        dropped_zero_columns=tuple(int(c) for c in np.flatnonzero(~grouped)),
+        dropped_zero_rows=tuple(int(r) for r in np.flatnonzero(row_nnz == 0)),
         packed=packed, control=control, mask=mask, nnz_before=int(column_nnz.sum()),
     )
 
