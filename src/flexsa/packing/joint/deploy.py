@@ -30,10 +30,12 @@ FOLD_PAIRS = (("stem", "stem_bn"), ("conv", "bn"), ("conv1", "bn1"), ("conv2", "
 
 @torch.no_grad()
 def _fold(conv: MaskedConv2d, bn: nn.BatchNorm2d) -> None:
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    assert bn.running_var is not None and bn.running_mean is not None
+    scale = bn.weight / torch.sqrt(bn.running_var + float(bn.eps))
     conv.weight.mul_(scale.view(-1, 1, 1, 1))
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-    new_bias = bn.bias + (bias - bn.running_mean) * scale
+    mean = bn.running_mean
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(mean)
+    new_bias = bn.bias + (bias - mean) * scale
     conv.bias = nn.Parameter(new_bias)
     conv.apply_mask()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -15,8 +16,8 @@ class MaskedMixin:
     every optimiser step; ``alpha`` is the layer's column-combining width and
     ``combinable`` whether the network's plan lets it combine at all."""
 
-    weight: nn.Parameter
-    mask: torch.Tensor
+    weight: Any
+    mask: Any
     alpha: int
     combinable: bool
 
@@ -45,7 +46,7 @@ class MaskedMixin:
 
 
 class MaskedConv2d(nn.Conv2d, MaskedMixin):
-    def __init__(self, *args, alpha: int = 8, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, alpha: int = 8, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.init_mask(alpha)
 
@@ -54,7 +55,7 @@ class MaskedConv2d(nn.Conv2d, MaskedMixin):
 
 
 class MaskedLinear(nn.Linear, MaskedMixin):
-    def __init__(self, *args, alpha: int = 8, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, alpha: int = 8, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.init_mask(alpha)
 
