@@ -39,7 +39,15 @@ def train(
     """Pretrain densely, prune -> combine -> retrain, fold BN, quantise to 8 bits and cost
     the network on the bit-serial array against the dense baseline."""
     from flexsa.packing.metrics import ArrayShape
+    from flexsa.packing.names import check_data, check_network
 
+    check_network(model)
+    check_data(data, data_dir)
+    if alpha < 1:
+        raise FlexsaError(f"--alpha must be an integer >= 1, got {alpha}")
+    if not gamma >= 0:
+        raise FlexsaError(f"--gamma must be >= 0, got {gamma}")
+    shape = ArrayShape.parse(array)
     try:
         from flexsa.packing.joint.experiment import ExperimentConfig, run_experiment
         from flexsa.packing.joint.train import TrainConfig
@@ -48,12 +56,10 @@ def train(
                           f"(pip install 'flexsa[torch]'): {err}") from None
     from flexsa.report.output import dumps, print_json, print_table, provenance
 
-    if alpha < 1:
-        raise FlexsaError(f"--alpha must be an integer >= 1, got {alpha}")
     config = ExperimentConfig(
         network=model, data=data, data_dir=data_dir, resolution=resolution, alpha=alpha,
         pretrain_epochs=pretrain_epochs, fraction=fraction, compare_scratch=compare_scratch,
-        array=ArrayShape.parse(array),
+        array=shape,
         train=TrainConfig(epochs=epochs, gamma=gamma, prune_steps=prune_steps,
                           prune_scale=prune_scale, l1=l1, lr=lr, batch_size=batch_size,
                           section=section, seed=seed, threads=threads))

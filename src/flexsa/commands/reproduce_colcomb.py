@@ -34,7 +34,12 @@ def colcomb(
 ) -> None:
     """Reproduce the column-combining evaluation (brief CPU training on bundled data)."""
     from flexsa.packing.metrics import ArrayShape
+    from flexsa.packing.names import check_data, check_network
 
+    names = tuple(check_network(n.strip(), "--networks") for n in networks.split(",")
+                  if n.strip())
+    check_data(data, data_dir)
+    shape = ArrayShape.parse(array)
     try:
         from flexsa.packing.joint.experiment import ExperimentConfig
         from flexsa.packing.joint.reproduce import CONFIGS, ReproduceConfig, reproduce
@@ -47,10 +52,10 @@ def colcomb(
     if epochs < 0 or pretrain_epochs < 0:
         raise FlexsaError("--epochs and --pretrain-epochs must be >= 0")
     config = ReproduceConfig(
-        networks=tuple(n.strip() for n in networks.split(",") if n.strip()),
+        networks=names,
         fractions=_floats(fractions, "--fractions"),
         base=ExperimentConfig(data=data, data_dir=data_dir, pretrain_epochs=pretrain_epochs,
-                              array=ArrayShape.parse(array),
+                              array=shape,
                               train=TrainConfig(epochs=epochs, prune_steps=prune_steps,
                                                 seed=seed, threads=threads)))
     out_dir = Path(out)

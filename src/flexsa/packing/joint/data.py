@@ -22,8 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from flexsa.packing.grouping import PackingError
-
-DATASETS = ("digits", "mnist", "cifar10")
+from flexsa.packing.names import DATASETS
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,10 @@ import torch
 from torch import nn
 
 from flexsa.packing.joint.nn import MaskedConv2d, MaskedLinear, Shift
+from flexsa.packing.names import NETWORKS
 
-NETWORKS = ("lenet5", "vgg_shift", "resnet20")
+__all__ = ["NETWORKS", "build_network"]
+
 
 
 class LeNet5(nn.Module):
