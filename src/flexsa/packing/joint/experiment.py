@@ -102,7 +102,9 @@ def network_summary(model: nn.Module, packings: dict[str, Packing], sample: torc
     cost = network_cost(array_layers(model, packings, sample), hardware)
     nnz = sum(p.nnz_after for p in packings.values())
     cells = sum(p.rows * p.packed_cols for p in packings.values())
-    return {"utilization": nnz / cells if cells else 0.0, "tiles": cost.tiles,
+    unpacked = sum(p.rows * p.cols for p in packings.values())
+    return {"utilization": nnz / cells if cells else 0.0,
+            "utilization_unpacked": nnz / unpacked, "tiles": cost.tiles,
             "throughput": cost.throughput, "latency_s": cost.latency_s,
             "energy_per_sample": cost.energy_per_sample_j, "cycles": cost.cycles,
             "nonzero_weights": nnz}, cost
