@@ -229,22 +229,27 @@ def conflict_prune(matrix: Any, groups: tuple[tuple[int, ...], ...],
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep the largest-|w| weight per (row, group) (ties: first in the group).
 
-    Returns ``(packed [rows, G], control [rows, G], mask [rows, cols])``."""
+    Returns ``(packed [rows, G], control [rows, G], mask [rows, cols])``. The grouped
+    columns are gathered once in group order; per-group maxima and first arg-maxima are
+    segment reductions (``reduceat``), so nothing is padded to the widest group."""
     rows, cols = matrix.shape
     mask = np.zeros((rows, cols), dtype=bool)
     if not groups:
         return np.zeros((rows, 0)), np.zeros((rows, 0), dtype=np.int64), mask
-    table = group_table(groups, cols)
-    sizes = np.array([len(g) for g in groups])
-    valid = np.arange(table.shape[1])[None, :] < sizes[:, None]        # [G, width]
-    gathered = _dense_columns(matrix, table.ravel()).reshape(rows, *table.shape)
-    gathered = np.where(valid[None], gathered, 0)                      # [rows, G, width]
-    control = np.argmax(np.abs(gathered), axis=2)
-    packed = np.take_along_axis(gathered, control[:, :, None], axis=2)[:, :, 0]
-    control = np.where(packed != 0, control, 0)
-    chosen = table[np.arange(len(groups))[None, :], control]           # [rows, G]
+    sizes = np.array([len(g) for g in groups], dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    order = np.fromiter((c for g in groups for c in g), dtype=np.int64, count=int(sizes.sum()))
+    block = _dense_columns(matrix, order)                              # [rows, grouped cols]
+    magnitude = np.abs(block)
+    group_max = np.maximum.reduceat(magnitude, starts, axis=1)         # [rows, G]
+    position = np.arange(order.size) - np.repeat(starts, sizes)        # index within group
+    is_max = magnitude == np.repeat(group_max, sizes, axis=1)
+    candidates = np.where(is_max, position[None, :], np.iinfo(np.int64).max)
+    control = np.minimum.reduceat(candidates, starts, axis=1)
+    chosen = starts[None, :] + control
+    packed = np.take_along_axis(block, chosen, axis=1)
     keep_rows, keep_groups = np.nonzero(packed)
-    mask[keep_rows, chosen[keep_rows, keep_groups]] = True
+    mask[keep_rows, order[chosen[keep_rows, keep_groups]]] = True
     return packed, control.astype(np.int64), mask
 
 
