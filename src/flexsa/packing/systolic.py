@@ -9,16 +9,24 @@ two's complement), partial sums move along the rows and are 32 bits wide, so a c
 ``data_bits`` cycles. Layers larger than the array are tiled; partial sums of earlier
 column tiles re-enter at the row inputs.
 
-The cycle model is closed-form per tile (documented in docs/column-combining.md):
+Timing rules (one tile, cycles counted from 0 after the weights are loaded, one row of
+weights per cycle): the word ``p`` of array column ``c`` enters the top row at cycle
+``p * interval + c`` (columns skewed by one cycle) and moves down one row per cycle; the
+partial sum of row ``r`` and word ``p`` enters the left column at ``p * interval + r``
+(rows skewed) and moves right one column per cycle, so word and partial sum meet at every
+cell; the sum leaves the right edge at ``p * interval + r + cols`` and its ``acc_bits``
+bits drain serially. Hence, per tile,
 
-    cycles(tile) = weight_load + positions * interval + fill
-    interval     = max(data_bits, ceil(acc_bits / acc_streams))
-    fill         = rows_used + cols_used + acc_bits     (skew in, serial drain out)
-    weight_load  = rows_used                            (one weight row per cycle)
+    cycles = rows_used                                          (weight load)
+           + (positions - 1) * interval + rows_used - 1 + cols_used + acc_bits
+    interval = max(data_bits, ceil(acc_bits / acc_streams))
 
-:func:`run_layer` evaluates a layer functionally with the same tiling and bit-serial
-arithmetic (vectorised over cells and positions, one step per data bit) so the model can
-be checked against a plain numpy matrix product.
+:func:`layer_cost` evaluates this closed form for every tile; :func:`simulate_tile` steps
+the same rules cycle by cycle (shifting data and partial-sum registers, checking that the
+two always meet and that no cell needs more than ``acc_streams`` accumulations at once) and
+is used by the tests to check the closed form. :func:`run_layer` evaluates a whole layer
+functionally with the same tiling and bit-serial arithmetic (vectorised over cells and
+positions, one step per data bit) so the model can be checked against numpy.
 """
 
 from __future__ import annotations
@@ -127,6 +135,12 @@ def _tile_extents(total: int, size: int) -> np.ndarray:
     return np.array([size] * full + ([rest] if rest else []), dtype=np.int64)
 
 
+def tile_cycles(rows_used: Any, cols_used: Any, positions: int, array: BitSerialArray) -> Any:
+    """Closed-form cycles of one tile (see the module doc); works on numpy arrays."""
+    return (rows_used + (positions - 1) * array.interval + rows_used - 1 + cols_used
+            + array.acc_bits)
+
+
 def layer_cost(layer: ArrayLayer, array: BitSerialArray) -> LayerCost:
     """Tiles, cycles and energy of one layer per sample."""
     if layer.group_sizes and max(layer.group_sizes) > array.alpha:
@@ -139,8 +153,7 @@ def layer_cost(layer: ArrayLayer, array: BitSerialArray) -> LayerCost:
         if sizes.size else np.zeros(0, dtype=np.int64)
     positions = layer.positions
     rows_used, cols_used = np.meshgrid(row_tiles, col_tiles, indexing="ij")
-    cycles_per_tile = (rows_used + positions * array.interval + rows_used + cols_used
-                       + array.acc_bits)
+    cycles_per_tile = tile_cycles(rows_used, cols_used, positions, array)
     cells = int((rows_used * cols_used).sum())
     first_col_tile = np.zeros_like(rows_used, dtype=bool)
     if first_col_tile.size:
@@ -253,6 +266,75 @@ def run_layer(packing: Packing, inputs: np.ndarray, array: BitSerialArray,
             psum = wrap(psum + products.sum(axis=1), array.acc_bits)  # fed back at row input
         out[rows] = psum
     return out
+
+
+def simulate_tile(weights: np.ndarray, selected: np.ndarray, streams: np.ndarray,
+                  psum_in: np.ndarray, array: BitSerialArray) -> tuple[np.ndarray, int]:
+    """Step one tile cycle by cycle (a checking model; Python loop over cycles).
+
+    ``weights``/``selected``: ``[rows, cols]`` integer weights and the input stream each
+    cell's multiplexer selects; ``streams``: ``[n, positions]`` input words; ``psum_in``:
+    ``[rows, positions]`` partial sums entering at the row inputs. Returns the partial sums
+    leaving the right edge and the tile's cycle count including the weight load."""
+    rows, cols = weights.shape
+    positions = streams.shape[1]
+    interval = array.interval
+    data_tag = np.full((rows, cols), -1)
+    psum_tag = np.full((rows, cols), -1)
+    psum_val = np.zeros((rows, cols), dtype=np.int64)
+    starts: list[list[int]] = [[] for _ in range(rows * cols)]
+    out = np.zeros((rows, positions), dtype=np.int64)
+    col_ids, row_ids = np.arange(cols), np.arange(rows)
+    last_exit, exited, cycle = -1, 0, 0
+    while exited < rows * positions:
+        # registers move: data down one row, partial sums right one column
+        leaving = psum_tag[:, -1] >= 0
+        out[row_ids[leaving], psum_tag[leaving, -1]] = psum_val[leaving, -1]
+        exited += int(leaving.sum())
+        last_exit = cycle if leaving.any() else last_exit
+        data_tag[1:], psum_tag[:, 1:], psum_val[:, 1:] = \
+            data_tag[:-1].copy(), psum_tag[:, :-1].copy(), psum_val[:, :-1].copy()
+        offset = cycle - col_ids
+        data_tag[0] = np.where((offset >= 0) & (offset % interval == 0)
+                               & (offset // interval < positions), offset // interval, -1)
+        offset = cycle - row_ids
+        entering = (offset >= 0) & (offset % interval == 0) & (offset // interval < positions)
+        psum_tag[:, 0] = np.where(entering, offset // interval, -1)
+        psum_val[entering, 0] = psum_in[row_ids[entering], offset[entering] // interval]
+        if not np.array_equal(data_tag >= 0, psum_tag >= 0) or \
+                not np.array_equal(data_tag[data_tag >= 0], psum_tag[psum_tag >= 0]):
+            raise AssertionError(f"cycle {cycle}: data and partial sums out of step")
+        r, c = np.nonzero(psum_tag >= 0)
+        words = psum_tag[r, c]
+        psum_val[r, c] = wrap(psum_val[r, c] + bit_serial_dot(
+            weights[r, c], streams[selected[r, c], words], array.data_bits), array.acc_bits)
+        for cell in (r * cols + c).tolist():
+            starts[cell].append(cycle)
+        cycle += 1
+    busy = max((sum(1 for s in cell if s > cell[-1] - array.acc_bits) for cell in starts
+                if cell), default=0)
+    if busy > array.acc_streams:
+        raise AssertionError(f"{busy} accumulations overlap; only {array.acc_streams} streams")
+    return out, rows + last_exit + array.acc_bits
+
+
+def run_layer_stepped(packing: Packing, inputs: np.ndarray, array: BitSerialArray,
+                      ) -> tuple[np.ndarray, int]:
+    """:func:`run_layer` through :func:`simulate_tile`: outputs and total cycles."""
+    selected = packing.selected_columns
+    positions = inputs.shape[1]
+    out = np.zeros((packing.rows, positions), dtype=np.int64)
+    cycles = 0
+    for r0 in range(0, packing.rows, array.rows):
+        rows = slice(r0, r0 + array.rows)
+        psum = np.zeros((min(array.rows, packing.rows - r0), positions), dtype=np.int64)
+        for c0 in range(0, packing.packed_cols, array.cols):
+            cols = slice(c0, c0 + array.cols)
+            psum, tile = simulate_tile(packing.packed[rows, cols].astype(np.int64),
+                                       selected[rows, cols], inputs, psum, array)
+            cycles += tile
+        out[rows] = psum
+    return out, cycles
 
 
 def shift_block(maps: np.ndarray, shifts: np.ndarray) -> np.ndarray:
