@@ -155,3 +155,9 @@ def test_bad_config(kwargs) -> None:
 def test_bad_weights(weights) -> None:
     with pytest.raises(PackingError):
         pack(weights, PackingConfig())
+
+
+def test_huge_gamma_is_unlimited_budget() -> None:
+    packing = pack(WORKED, PackingConfig(alpha=4, gamma=1e308))
+    assert packing.groups == ((0, 1, 2, 3),)
+    assert packing.nnz_after == 4  # one survivor per row

@@ -63,8 +63,9 @@ class PackingConfig:
                                f"got {self.section!r}")
 
     def conflict_budget(self, rows: int) -> int:
-        """Most conflicts one group may hold: ``int(gamma * rows)``."""
-        return int(self.gamma * rows)
+        """Most conflicts one group may hold: ``int(gamma * rows)`` (capped at
+        ``rows * alpha``, more than any group can hold, so huge gamma cannot overflow)."""
+        return int(min(self.gamma * rows, float(rows * self.alpha)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"alpha": int(self.alpha), "gamma": float(self.gamma),
