@@ -59,3 +59,24 @@ def test_bad_input_one_line_exit_2(cli, args) -> None:
     result = cli(*args)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_colcomb_train_on_local_mnist_directory(cli, tmp_path) -> None:
+    import gzip
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 16), ("t10k", 8)):
+        for kind, magic, shape in (("images-idx3", 0x803, (n, 28, 28)),
+                                   ("labels-idx1", 0x801, (n,))):
+            values = rng.integers(0, 10 if kind.startswith("labels") else 256, shape)
+            header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in shape)
+            with gzip.open(tmp_path / f"{prefix}-{kind}-ubyte.gz", "wb") as handle:
+                handle.write(header + values.astype(np.uint8).tobytes())
+    result = cli("colcomb", "train", "--data", "mnist", "--data-dir", str(tmp_path),
+                 "--pretrain-epochs", "1", "--epochs", "1", "--prune-steps", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["train_samples"], data["test_samples"]) == (16, 8)
+    assert data["packed"]["tiles"] < data["baseline_pretrained"]["tiles"]
