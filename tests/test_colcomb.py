@@ -178,3 +178,25 @@ def test_masked_linear_forward_uses_mask() -> None:
     expected = layer.weight.detach().sum(1) * 0 + layer.weight.detach()[[0, 1], [0, 2]] \
         + layer.bias.detach()
     torch.testing.assert_close(layer(x)[0], expected)
+
+
+@pytest.mark.parametrize(("name", "channels", "size"), [("lenet5", 1, 28), ("vgg_shift", 3, 8),
+                                                        ("resnet20", 3, 32)])
+def test_networks_as_workload_records(name: str, channels: int, size: int) -> None:
+    from flexsa.packing.joint.deploy import layer_positions, workload_layers
+    from flexsa.workloads.layers import ConvLayer
+
+    model = build_network(name, channels, 10, alpha=8)
+    sample = torch.zeros(1, channels, size, size)
+    records = workload_layers(model, sample)
+    positions = layer_positions(model, sample)
+    for record, (layer_name, layer) in zip(records, masked_layers(model), strict=True):
+        assert record.name == layer_name
+        rows, cols = layer.filter_matrix().shape
+        assert (record.cout, record.cin * getattr(record, "kh", 1) * getattr(record, "kw", 1)) \
+            == (rows, cols)
+        if isinstance(record, ConvLayer):
+            assert record.hout * record.wout == positions[layer_name]
+    if name == "resnet20":
+        assert len(records) == 1 + 18 + 2 + 1
+        assert records[-2].hout == 8 and records[-2].cout == 64

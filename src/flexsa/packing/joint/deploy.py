@@ -24,6 +24,7 @@ from flexsa.packing.joint.data import Split
 from flexsa.packing.joint.nn import MaskedConv2d, masked_layers
 from flexsa.packing.joint.train import evaluate
 from flexsa.packing.systolic import ArrayLayer
+from flexsa.workloads.layers import ConvLayer, LinearLayer
 
 FOLD_PAIRS = (("stem", "stem_bn"), ("conv", "bn"), ("conv1", "bn1"), ("conv2", "bn2"))
 
@@ -145,3 +146,34 @@ def dense_packings(model: nn.Module) -> dict[str, Packing]:
                                    tuple((c,) for c in range(layer.filter_matrix().shape[1])),
                                    PackingConfig(alpha=1))
             for name, layer in masked_layers(model)}
+
+
+@torch.no_grad()
+def workload_layers(model: nn.Module, sample: torch.Tensor,
+                    ) -> list[ConvLayer | LinearLayer]:
+    """The masked layers as :mod:`flexsa.workloads` records (shapes only), so the rest of
+    the toolkit (lowering, the FlexSA simulator) can run these networks too."""
+    shapes: dict[str, tuple[int, int]] = {}
+    hooks = []
+    for name, layer in masked_layers(model):
+        def record(module: nn.Module, args: Any, name: str = name) -> None:
+            shapes[name] = tuple(args[0].shape[2:]) if args[0].dim() == 4 else (1, 1)
+        hooks.append(layer.register_forward_pre_hook(record))
+    model.eval()
+    model(sample[:1])
+    for hook in hooks:
+        hook.remove()
+    records: list[ConvLayer | LinearLayer] = []
+    for name, layer in masked_layers(model):
+        if isinstance(layer, MaskedConv2d):
+            hin, win = shapes[name]
+            records.append(ConvLayer(
+                name=name, cin=layer.in_channels, cout=layer.out_channels,
+                kh=layer.kernel_size[0], kw=layer.kernel_size[1], hin=hin, win=win,
+                stride=layer.stride[0], pad_h=int(layer.padding[0]),
+                pad_w=int(layer.padding[1]),
+                groups=layer.groups, bias=layer.bias is not None, bn=False))
+        else:
+            records.append(LinearLayer(name=name, cin=layer.in_features,
+                                       cout=layer.out_features, bias=layer.bias is not None))
+    return records
