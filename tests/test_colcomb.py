@@ -200,3 +200,16 @@ def test_networks_as_workload_records(name: str, channels: int, size: int) -> No
     if name == "resnet20":
         assert len(records) == 1 + 18 + 2 + 1
         assert records[-2].hout == 8 and records[-2].cout == 64
+
+
+def test_recalibrate_batchnorm() -> None:
+    from flexsa.packing.joint.train import recalibrate_batchnorm
+
+    torch.manual_seed(0)
+    model = build_network("vgg_shift", 3, 10, alpha=8)
+    images = torch.randn(64, 3, 8, 8) + 2
+    recalibrate_batchnorm(model, images, batch_size=64)
+    assert model.stem_bn.momentum == 0.1 and not model.training
+    with torch.no_grad():
+        expected = model.stem(images).mean(dim=(0, 2, 3))
+    torch.testing.assert_close(model.stem_bn.running_mean, expected, atol=1e-5, rtol=1e-4)

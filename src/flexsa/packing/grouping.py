@@ -100,11 +100,10 @@ class Packing:
     @cached_property
     def selected_columns(self) -> np.ndarray:
         """``[rows, packed_cols]``: the input-matrix column each cell multiplies."""
-        table = group_table(self.groups, self.cols)
         if not self.groups:
             return np.zeros((self.rows, 0), dtype=np.int64)
-        return np.take_along_axis(table[None, :, :].repeat(self.rows, axis=0),
-                                  self.control[:, :, None], axis=2)[:, :, 0]
+        table = group_table(self.groups, self.cols)
+        return table[np.arange(self.packed_cols)[None, :], self.control]
 
     @property
     def nnz_after(self) -> int:

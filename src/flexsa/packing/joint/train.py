@@ -124,6 +124,25 @@ def l1_penalty(model: nn.Module) -> torch.Tensor:
 
 
 @torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, images: torch.Tensor, batch_size: int = 128) -> None:
+    """Re-estimate BN running statistics after pruning (cumulative average over
+    ``images``, no gradients); the layers' momentum is restored afterwards."""
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        return
+    momenta = [norm.momentum for norm in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None
+    model.train()
+    for start in range(0, images.shape[0], batch_size):
+        model(images[start:start + batch_size])
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
+    model.eval()
+
+
+@torch.no_grad()
 def evaluate(model: nn.Module, split: Split, batch_size: int = 256) -> float:
     model.eval()
     correct = 0
@@ -172,11 +191,13 @@ def joint_optimise(model: nn.Module, train: Split, test: Split, config: TrainCon
             step = schedule.index(epoch) + 1
             result.packings = prune_and_combine(model, prune_rate(step, len(schedule), 1.0),
                                                 config)
+            recalibrate_batchnorm(model, train.images[:512])
             entry["prune_step"] = step
         entry["test_accuracy"] = evaluate(model, test)
         result.history.append(entry)
     if combine and config.epochs == 0:
         result.packings = prune_and_combine(model, 1.0, config)
+        recalibrate_batchnorm(model, train.images[:512])
     if not result.packings:
         result.packings = current_packings(model, config)
     result.accuracy = evaluate(model, test)
