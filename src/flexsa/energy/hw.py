@@ -48,6 +48,22 @@ class HwView:
         return self.cores_per_group // 4 if self.flexsa else self.cores_per_group
 
     @property
+    def cores_per_unit(self) -> int:
+        return 4 if self.flexsa else 1
+
+    @property
+    def unit_rows(self) -> int:
+        return self.core_rows * (2 if self.flexsa else 1)
+
+    @property
+    def unit_cols(self) -> int:
+        return self.core_cols * (2 if self.flexsa else 1)
+
+    @property
+    def blk_m(self) -> int:
+        return self.lbuf_streamed_elems * self.cores_per_unit // self.unit_rows
+
+    @property
     def dram_bytes_per_cycle(self) -> float:
         return self.dram_gbps / self.clock_ghz
 
@@ -66,10 +82,14 @@ def hw_view(arch: Any) -> HwView:
     memory = getattr(arch, "memory", arch)
     rows, cols = int(_get(arch, "core_rows")), int(_get(arch, "core_cols"))
     flexsa = bool(getattr(arch, "flexsa", False))
-    stationary = int(getattr(arch, "lbuf_stationary_elems", 0) or rows * cols)
-    streamed = int(getattr(arch, "lbuf_streamed_elems", 0) or 2 * stationary)
-    unit_rows = 2 * rows if flexsa else rows
-    output = int(getattr(arch, "lbuf_output_elems", 0) or (streamed // unit_rows) * cols)
+    per_unit = 4 if flexsa else 1
+    unit_rows, unit_cols = rows * (2 if flexsa else 1), cols * (2 if flexsa else 1)
+    stationary = int(getattr(arch, "lbuf_stationary_elems", 0)
+                     or -(-unit_rows * unit_cols // per_unit))
+    streamed = int(getattr(arch, "lbuf_streamed_elems", 0)
+                   or -(-2 * unit_rows * unit_cols // per_unit))
+    output = int(getattr(arch, "lbuf_output_elems", 0)
+                 or -(-(streamed * per_unit // unit_rows) * unit_cols // per_unit))
     view = HwView(
         name=str(getattr(arch, "name", "custom")),
         groups=int(_get(arch, "groups")),
