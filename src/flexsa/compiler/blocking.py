@@ -199,8 +199,9 @@ def _plan_gemm(gemm: Gemm, hw: HwView) -> GemmMemoryPlan:
     replication = (len(parts) - 1) * gemm.k * gemm.n * ib * g if axis == "m" else 0
     reduction = 0
     if axis == "k":
+        # g - 1 groups write partial sums (their parts' C writes); the last group reads
+        # them block by block, adds its own and writes the final result.
         reduction = (len(parts) - 1) * gemm.m * gemm.n * ob * g
-        writes = gemm.m * gemm.n * ob * g + reduction  # partials out, final result once
         reads += reduction
     return GemmMemoryPlan(gemm, axis, tuple(parts), reads, writes, compulsory, replication,
                           reduction)
@@ -231,8 +232,12 @@ def _ranges(total: int, block: int) -> list[tuple[int, int]]:
     return [(i, min(block, total - i)) for i in range(0, total, block)]
 
 
-def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0) -> Iterator[Dma]:
-    """DMA instructions of one group's part, in block order (loads before their use)."""
+def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
+             partial_sources: int = 0) -> Iterator[Dma]:
+    """DMA instructions of one group's part, in block order (loads before their use).
+
+    ``partial_sources`` other groups' partial sums are loaded and added before every
+    output block is stored (the reducing group of a K-partitioned GEMM)."""
     p = part.plan
     ms, ns, ks = _ranges(p.m, p.bm), _ranges(p.n, p.bn), _ranges(p.k, p.bk)
     outer, inner = (ns, ms) if p.order == "NMK" else (ms, ns)
@@ -248,6 +253,8 @@ def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0) -> Iterator[Dm
                 if (k0, n0) != last_b:
                     yield Dma("LdGBUF", g, "B", instance, k0, n0, kk, nn, kk * nn * ib)
                     last_b = (k0, n0)
+            for _ in range(partial_sources):
+                yield Dma("LdGBUF", g, "P", instance, m0, n0, mm, nn, mm * nn * ob)
             yield Dma("StGBUF", g, "C", instance, m0, n0, mm, nn, mm * nn * ob)
 
 
@@ -255,11 +262,8 @@ def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
     """Every DMA instruction of a GEMM: the parts' blocks, then the cross-group reduction."""
     hw = hw_view(arch)
     ib, ob = hw.input_bytes, hw.output_bytes
+    last = len(plan.parts) - 1
     for instance in range(plan.gemm.groups):
-        for part in plan.parts:
-            yield from part_dma(part, ib, ob, instance)
-        if plan.axis == "k" and len(plan.parts) > 1:
-            m, n = plan.gemm.m, plan.gemm.n
-            for part in plan.parts[1:]:
-                yield Dma("LdGBUF", 0, "P", instance, 0, 0, m, n, m * n * ob)
-            yield Dma("StGBUF", 0, "C", instance, 0, 0, m, n, m * n * ob)
+        for i, part in enumerate(plan.parts):
+            sources = last if (plan.axis == "k" and i == last) else 0
+            yield from part_dma(part, ib, ob, instance, sources)
