@@ -15,6 +15,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "energy",
     "area",
     "reproduce",
+    "arch",
+    "compile",
+    "simulate",
+    "verify",
 )
 
 
