@@ -14,7 +14,9 @@ is written to DRAM once. Two outer orders are considered:
 
 Double buffering: ``2 x (A block + B block + C block)`` must fit in the group's GBUF share.
 Among all block sizes (tile multiples giving 1, 2, 3, ... blocks per dimension) the plan
-with the least DRAM traffic wins; ties go to fewer DMA transfers, then a smaller footprint.
+with the least DRAM traffic wins; ties go to plans with at least ``MIN_BLOCKS`` (4) blocks
+(splitting a dimension that costs no traffic lets the DMA overlap compute), then to fewer
+blocks, then to a smaller footprint.
 When everything fits, the traffic is the compulsory traffic (inputs read once, output
 written once).
 
@@ -39,6 +41,7 @@ from flexsa.errors import ConfigError
 from flexsa.workloads.layers import Gemm, Phase
 
 ORDERS: tuple[str, ...] = ("NMK", "MNK")
+MIN_BLOCKS = 4
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,13 @@ def _counts(total: int, tile: int) -> np.ndarray:
 
 @lru_cache(maxsize=65536)
 def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
-               capacity: float, in_bytes: int, out_bytes: int) -> BlockPlan:
-    """The least-traffic GBUF blocking of an ``m x n x k`` GEMM part (one instance)."""
+               capacity: float, in_bytes: int, out_bytes: int,
+               min_blocks: int = MIN_BLOCKS) -> BlockPlan:
+    """The least-traffic GBUF blocking of an ``m x n x k`` GEMM part (one instance).
+
+    Among the plans with the least traffic, one with at least ``min_blocks`` blocks is
+    preferred (so DMA overlaps compute), then the fewest blocks, then the smallest
+    footprint."""
     bm = _counts(m, tile_m)[:, None, None]
     bn = _counts(n, tile_n)[None, :, None]
     bk = _counts(k, tile_k)[None, None, :]
@@ -146,7 +154,7 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
             f"({need} bytes double-buffered for a {tile_m}x{tile_n}x{tile_k} tile); "
             "increase memory.gbuf_mib")
     a_all, b_all, c_all = m * k * in_bytes, k * n * in_bytes, m * n * out_bytes
-    best: tuple[tuple[int, int, int], BlockPlan] | None = None
+    best: tuple[tuple[int, int, int, int], BlockPlan] | None = None
     for order in ORDERS:
         if order == "NMK":
             a = a_all * np.where(nm * nk == 1, 1, nn)
@@ -156,15 +164,16 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
             b = b_all * np.where(nn * nk == 1, 1, nm)
         total = np.where(fits, a + b + c_all, np.iinfo(np.int64).max)
         transfers = np.broadcast_to(nm * nn * nk, total.shape)
+        short = np.maximum(min_blocks - transfers, 0)
         keys = np.lexsort((np.broadcast_to(footprint, total.shape).ravel(),
-                           transfers.ravel(), total.ravel()))
+                           transfers.ravel(), short.ravel(), total.ravel()))
         i = np.unravel_index(keys[0], total.shape)
-        key = (int(total[i]), int(transfers[i]), int(np.broadcast_to(footprint,
-                                                                      total.shape)[i]))
+        key = (int(total[i]), int(short[i]), int(transfers[i]),
+               int(np.broadcast_to(footprint, total.shape)[i]))
         plan = BlockPlan(m, n, k, int(bm[i[0], 0, 0]), int(bn[0, i[1], 0]),
                          int(bk[0, 0, i[2]]), order,
                          int(np.broadcast_to(a, total.shape)[i]),
-                         int(np.broadcast_to(b, total.shape)[i]), c_all, key[2])
+                         int(np.broadcast_to(b, total.shape)[i]), c_all, key[3])
         if best is None or key < best[0]:
             best = (key, plan)
     assert best is not None

@@ -34,6 +34,7 @@ against a plain event-by-event walk of the explicit programs.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -228,8 +229,12 @@ def part_blocks(part: PartPlan, ib: int, ob: int) -> Iterator[Block]:
                 yield Block(mm, nn, kk, load, store)
 
 
+STORE, LOAD = 0, 1  # request kinds; requests issued in the same cycle: stores first
+
+
 class Channel:
-    """A DRAM channel: operations served in issue order."""
+    """A DRAM channel serving requests in issue order (same cycle: stores first, then by
+    block). A request issued at ``t`` ends at ``max(free, t + latency) + ceil(bytes / bw)``."""
 
     __slots__ = ("bpc", "free", "latency")
 
@@ -238,12 +243,66 @@ class Channel:
         self.latency = latency
         self.free = 0
 
-    def op(self, nbytes: int, issue: int) -> int:
-        if nbytes <= 0:
-            return issue
+    def serve(self, nbytes: int, issue: int) -> int:
         end = max(self.free, issue + self.latency) + transfer_cycles(nbytes, self.bpc)
         self.free = end
         return end
+
+
+def pipeline(blocks: Sequence[Block], durations: Sequence[int], channel: Channel) -> int:
+    """End of a group's block pipeline (time-ordered events; see the module docstring).
+
+    Block ``b`` starts when block ``b - 1`` has computed and its load is done; its store is
+    issued when it has computed; the load of block ``b + 2`` is issued when block ``b`` is
+    done (computed and stored). Zero-byte requests complete at their issue time.
+    """
+    count = len(blocks)
+    if count == 0:
+        return 0
+    load_done: list[int | None] = [None] * count
+    events: list[tuple[int, int, int]] = []   # (time, kind, block): completions
+    requests: list[tuple[int, int, int]] = []  # issued now: (kind, block, bytes)
+    next_block, busy_until, finish = 0, 0, 0
+    computing = False
+
+    def complete(kind: int, b: int, t: int) -> None:
+        nonlocal finish
+        if kind == LOAD:
+            load_done[b] = t
+        else:
+            finish = max(finish, t)
+            if b + 2 < count:
+                issue(LOAD, b + 2, t)
+
+    def issue(kind: int, b: int, t: int) -> None:
+        nbytes = blocks[b].load_bytes if kind == LOAD else blocks[b].store_bytes
+        if nbytes <= 0:
+            complete(kind, b, t)
+        else:
+            requests.append((kind, b, nbytes))
+
+    issue(LOAD, 0, 0)
+    if count > 1:
+        issue(LOAD, 1, 0)
+    now, running = 0, -1
+    while True:
+        while events and events[0][0] == now:
+            t, kind, b = heapq.heappop(events)
+            complete(kind, b, t)
+        if computing and busy_until == now:
+            computing = False
+            issue(STORE, running, now)
+        for kind, b, nbytes in sorted(requests):
+            heapq.heappush(events, (channel.serve(nbytes, now), kind, b))
+        requests.clear()
+        if not computing and next_block < count:
+            ready = load_done[next_block]
+            if ready is not None and ready <= now:
+                computing, busy_until, running = True, now + durations[next_block], next_block
+                next_block += 1
+        if not events and not computing:
+            return finish
+        now = min(([events[0][0]] if events else []) + ([busy_until] if computing else []))
 
 
 @dataclass(frozen=True)
@@ -261,27 +320,13 @@ def block_sequence(part: PartPlan, arch: ArchConfig) -> list[Block]:
     return blocks * part.instances
 
 
-def pipeline(blocks: Sequence[Block], timings: Sequence[BlockTiming], channel: Channel) -> int:
-    """End of a group's block pipeline (see the module docstring)."""
-    count = len(blocks)
-    loads = [0] * count
-    for b in range(min(2, count)):
-        loads[b] = channel.op(blocks[b].load_bytes, 0)
-    end = done = 0
-    for b in range(count):
-        end = max(end, loads[b]) + timings[b].memory
-        done = max(end, channel.op(blocks[b].store_bytes, end))
-        if b + 2 < count:
-            loads[b + 2] = channel.op(blocks[b + 2].load_bytes, done)
-    return done
-
-
 def part_timing(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: float,
                 policy: str) -> PartTiming:
     port = spec.gbuf_to_lbuf_bytes_per_cycle / arch.units_per_group
     blocks = block_sequence(part, arch)
     timings = [block_timing(arch, b.m, b.n, b.k, port, policy) for b in blocks]
-    end = pipeline(blocks, timings, Channel(dram_bpc, spec.dram_latency_cycles))
+    end = pipeline(blocks, [t.memory for t in timings],
+                   Channel(dram_bpc, spec.dram_latency_cycles))
     compute = sum(t.compute for t in timings)
     peak_dram = max((b.load_bytes / t.compute for b, t in zip(blocks, timings, strict=True)
                      if t.compute), default=0.0)
@@ -331,7 +376,7 @@ def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, gro
             timing = part_timing(arch, spec, part, dram_bpc, policy)
             worst = max(worst, timing.end - timing.compute)
             peak_dram = max(peak_dram, timing.peak_dram_bpc * len(plan.parts))
-            peak_lbuf = max(peak_lbuf, timing.peak_lbuf_bpc)
+            peak_lbuf = max(peak_lbuf, timing.peak_lbuf_bpc * len(plan.parts))
             partial += timing.partial_store_bytes
         stall = worst + reduction_cycles(plan, spec)
     return GemmMemory(stall, plan.dram_to_gbuf * 1, plan.gbuf_to_dram, plan.compulsory_bytes,

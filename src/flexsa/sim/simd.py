@@ -56,8 +56,8 @@ def _layer_cycles(flops: int, nbytes: int, flops_per_cycle: float, gbuf_bpc: flo
 
 def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer], batch: int,
                    arch: Any, *, memory: str | float | MemorySpec = "hbm2",
-                   simd_gflops: float = DEFAULT_SIMD_GFLOPS, backward: bool = True,
-                   element_bytes: int = 2) -> SimdResult:
+                   simd_gflops: float = DEFAULT_SIMD_GFLOPS, forward: bool = True,
+                   backward: bool = True, element_bytes: int = 2) -> SimdResult:
     """SIMD cycles (forward, backward), FLOPs and bytes of ``layers`` at ``batch``."""
     if not math.isfinite(simd_gflops) or simd_gflops <= 0:
         raise ConfigError(f"--simd-gflops must be > 0, got {simd_gflops}")
@@ -73,10 +73,11 @@ def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer]
         elements = layer.elements * batch
         flops = elements * layer.flops_per_element
         nbytes = elements * (layer.inputs + 1) * element_bytes
-        fwd += _layer_cycles(flops, nbytes, flops_per_cycle, gbuf_bpc,
-                             spec.dram_bytes_per_cycle, gbuf_half)
-        flops_total += flops
-        bytes_total += nbytes
+        if forward:
+            fwd += _layer_cycles(flops, nbytes, flops_per_cycle, gbuf_bpc,
+                                 spec.dram_bytes_per_cycle, gbuf_half)
+            flops_total += flops
+            bytes_total += nbytes
         if backward:
             bflops = BACKWARD_FLOP_FACTOR * flops
             bbytes = elements * (1 + 2 * layer.inputs) * element_bytes
@@ -89,8 +90,19 @@ def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer]
 
 def simd_cycles(model: Any, batch: int, arch: Any, *,
                 memory: str | float | MemorySpec = "hbm2",
-                simd_gflops: float = DEFAULT_SIMD_GFLOPS, backward: bool = True) -> int:
-    """SIMD cycles of one training iteration (forward + backward) of ``model``'s
-    element-wise layers; reported separately from the GEMM cycles."""
+                simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all") -> int:
+    """SIMD cycles of ``model``'s element-wise layers for one training iteration (forward
+    and backward; ``phases="fwd"``: forward only; only dgrad/wgrad: backward only).
+    Reported separately from the GEMM cycles."""
+    forward, backward = simd_passes(phases)
     return simd_breakdown(model.elementwise_layers, batch, arch, memory=memory,
-                          simd_gflops=simd_gflops, backward=backward).cycles
+                          simd_gflops=simd_gflops, forward=forward, backward=backward).cycles
+
+
+def simd_passes(phases: Any) -> tuple[bool, bool]:
+    """(forward, backward) SIMD passes needed for the selected GEMM phases."""
+    from flexsa.workloads.layers import Phase
+    from flexsa.workloads.lowering import parse_phases
+
+    selected = set(parse_phases(phases))
+    return Phase.FWD in selected, bool(selected & {Phase.DGRAD, Phase.WGRAD})
