@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -303,9 +304,15 @@ def table_from_dict(data: Any, origin: str = "energy table",
     return _build(_merge(base_raw, override, origin), origin)
 
 
+@lru_cache(maxsize=1)
+def default_energy_table() -> EnergyTable:
+    """The shipped table (parsed once; the table is immutable)."""
+    return table_from_dict(None)
+
+
 def load_energy_table(path: str | Path | None = None) -> EnergyTable:
     """The default table, or the default with the overrides in the YAML file ``path``."""
     if path is None:
-        return table_from_dict(None)
+        return default_energy_table()
     data = load_yaml_file(path)
     return table_from_dict(data, str(path))

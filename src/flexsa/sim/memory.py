@@ -39,7 +39,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -47,7 +47,7 @@ from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
 from flexsa.compiler.blocking import GemmMemoryPlan, PartPlan, plan_gemm
 from flexsa.compiler.plan import PartPlan as CorePartPlan
-from flexsa.compiler.plan import plan_part, wave_shape
+from flexsa.compiler.plan import class_costs, plan_part, unit_cycles, wave_shape
 from flexsa.compiler.tiling import EDGE, FULL, GroupPart
 from flexsa.sim.memory_spec import MemorySpec
 from flexsa.workloads.layers import Gemm
@@ -149,7 +149,7 @@ def unit_tile_runs(plan: CorePartPlan) -> list[list[tuple[int, int]]]:
     n_edge = (rest // m_dim.count == n_dim.count - 1) & bool(n_dim.edge)
     m_edge = (rest % m_dim.count == m_dim.count - 1) & bool(m_dim.edge)
     cls = 2 * n_edge.astype(np.int64) + m_edge.astype(np.int64)
-    out = []
+    out: list[list[tuple[int, int]]] = []
     for u in range(units):
         seq = cls[u::units]
         if seq.size == 0:
@@ -190,15 +190,17 @@ def block_timing(arch: ArchConfig, m: int, n: int, k: int, port_bpc: float,
                  policy: str) -> BlockTiming:
     """Timing of one GBUF block (a single-instance ``m x n x k`` sub-GEMM) on a group."""
     plan = plan_part(arch, GroupPart(0, m, n, k, 0, 0, 1), policy)
-    compute = _units_end(arch, plan, math.inf)
+    costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
+    compute = int(unit_cycles(plan.schedule, costs).max())
     memory = compute if math.isinf(port_bpc) else _units_end(arch, plan, port_bpc)
     nbytes = sum(wc.count * (wc.k * wc.n + wc.m * wc.k) for wc in plan.wave_classes())
     return BlockTiming(compute, memory, nbytes * arch.input_bytes)
 
 
 # ---------------------------------------------------------------------- block level
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
+    """One GBUF block of a part: its sizes and the DMA bytes it loads and stores."""
+
     m: int
     n: int
     k: int
@@ -250,59 +252,37 @@ class Channel:
 
 
 def pipeline(blocks: Sequence[Block], durations: Sequence[int], channel: Channel) -> int:
-    """End of a group's block pipeline (time-ordered events; see the module docstring).
+    """End of a group's block pipeline (see the module docstring).
 
     Block ``b`` starts when block ``b - 1`` has computed and its load is done; its store is
     issued when it has computed; the load of block ``b + 2`` is issued when block ``b`` is
-    done (computed and stored). Zero-byte requests complete at their issue time.
+    done (computed and stored). The channel serves requests in issue order (ties: the store
+    first, loads by block; load issue times need not be monotone); zero-byte requests complete
+    at their issue time. Requests that cannot precede the next store are known when it is
+    served, so one pass with a small heap of pending loads suffices.
     """
     count = len(blocks)
-    if count == 0:
-        return 0
-    load_done: list[int | None] = [None] * count
-    events: list[tuple[int, int, int]] = []   # (time, kind, block): completions
-    requests: list[tuple[int, int, int]] = []  # issued now: (kind, block, bytes)
-    next_block, busy_until, finish = 0, 0, 0
-    computing = False
+    load_end: list[int | None] = [None] * count
+    pending: list[tuple[int, int]] = [(0, b) for b in range(min(2, count))]  # (issue, block)
 
-    def complete(kind: int, b: int, t: int) -> None:
-        nonlocal finish
-        if kind == LOAD:
-            load_done[b] = t
-        else:
-            finish = max(finish, t)
-            if b + 2 < count:
-                issue(LOAD, b + 2, t)
+    def serve_next() -> None:
+        issue, i = heapq.heappop(pending)
+        nbytes = blocks[i].load_bytes
+        load_end[i] = channel.serve(nbytes, issue) if nbytes > 0 else issue
 
-    def issue(kind: int, b: int, t: int) -> None:
-        nbytes = blocks[b].load_bytes if kind == LOAD else blocks[b].store_bytes
-        if nbytes <= 0:
-            complete(kind, b, t)
-        else:
-            requests.append((kind, b, nbytes))
-
-    issue(LOAD, 0, 0)
-    if count > 1:
-        issue(LOAD, 1, 0)
-    now, running = 0, -1
-    while True:
-        while events and events[0][0] == now:
-            t, kind, b = heapq.heappop(events)
-            complete(kind, b, t)
-        if computing and busy_until == now:
-            computing = False
-            issue(STORE, running, now)
-        for kind, b, nbytes in sorted(requests):
-            heapq.heappush(events, (channel.serve(nbytes, now), kind, b))
-        requests.clear()
-        if not computing and next_block < count:
-            ready = load_done[next_block]
-            if ready is not None and ready <= now:
-                computing, busy_until, running = True, now + durations[next_block], next_block
-                next_block += 1
-        if not events and not computing:
-            return finish
-        now = min(([events[0][0]] if events else []) + ([busy_until] if computing else []))
+    computed = finish = 0
+    for b in range(count):
+        while load_end[b] is None:
+            serve_next()
+        computed = max(computed, load_end[b] or 0) + durations[b]
+        while pending and pending[0][0] < computed:
+            serve_next()
+        nbytes = blocks[b].store_bytes
+        done = max(computed, channel.serve(nbytes, computed)) if nbytes > 0 else computed
+        finish = max(finish, done)
+        if b + 2 < count:
+            heapq.heappush(pending, (done, b + 2))
+    return finish
 
 
 @dataclass(frozen=True)
@@ -324,7 +304,9 @@ def part_timing(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: fl
                 policy: str) -> PartTiming:
     port = spec.gbuf_to_lbuf_bytes_per_cycle / arch.units_per_group
     blocks = block_sequence(part, arch)
-    timings = [block_timing(arch, b.m, b.n, b.k, port, policy) for b in blocks]
+    distinct = {(b.m, b.n, b.k) for b in blocks}
+    by_shape = {key: block_timing(arch, *key, port, policy) for key in distinct}
+    timings = [by_shape[(b.m, b.n, b.k)] for b in blocks]
     end = pipeline(blocks, [t.memory for t in timings],
                    Channel(dram_bpc, spec.dram_latency_cycles))
     compute = sum(t.compute for t in timings)
@@ -372,8 +354,12 @@ def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, gro
     else:
         dram_bpc = spec.dram_bytes_per_cycle / len(plan.parts)
         worst = 0
+        seen: dict[tuple[object, ...], PartTiming] = {}
         for part in plan.parts:
-            timing = part_timing(arch, spec, part, dram_bpc, policy)
+            key = (part.m, part.n, part.k, part.instances, part.plan)
+            if key not in seen:
+                seen[key] = part_timing(arch, spec, part, dram_bpc, policy)
+            timing = seen[key]
             worst = max(worst, timing.end - timing.compute)
             peak_dram = max(peak_dram, timing.peak_dram_bpc * len(plan.parts))
             peak_lbuf = max(peak_lbuf, timing.peak_lbuf_bpc * len(plan.parts))
