@@ -191,7 +191,7 @@ def block_timing(arch: ArchConfig, m: int, n: int, k: int, port_bpc: float,
     """Timing of one GBUF block (a single-instance ``m x n x k`` sub-GEMM) on a group."""
     plan = plan_part(arch, GroupPart(0, m, n, k, 0, 0, 1), policy)
     costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
-    compute = int(unit_cycles(plan.schedule, costs).max())
+    compute = int(max(unit_cycles(plan.schedule, costs)))
     memory = compute if math.isinf(port_bpc) else _units_end(arch, plan, port_bpc)
     nbytes = sum(wc.count * (wc.k * wc.n + wc.m * wc.k) for wc in plan.wave_classes())
     return BlockTiming(compute, memory, nbytes * arch.input_bytes)
