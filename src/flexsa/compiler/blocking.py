@@ -87,6 +87,8 @@ class PartPlan:
     k: int
     instances: int
     plan: BlockPlan
+    m0: int = 0   # offset of the part in the GEMM (rows of A and C)
+    k0: int = 0   # offset of the part along K
 
 
 @dataclass(frozen=True)
@@ -197,10 +199,11 @@ def _plan_gemm(gemm: Gemm, hw: HwView) -> GemmMemoryPlan:
     axis = "k" if gemm.phase is Phase.WGRAD else "m"
     total = gemm.k if axis == "k" else gemm.m
     parts = []
-    for group, (_, size) in enumerate(partition_sizes(total, hw.groups)):
+    for group, (start, size) in enumerate(partition_sizes(total, hw.groups)):
         m, k = (gemm.m, size) if axis == "k" else (size, gemm.k)
+        m0, k0 = (0, start) if axis == "k" else (start, 0)
         plan = plan_block(m, gemm.n, k, tm, tn, tk, hw.gbuf_bytes_per_group, ib, ob)
-        parts.append(PartPlan(group, m, gemm.n, k, gemm.groups, plan))
+        parts.append(PartPlan(group, m, gemm.n, k, gemm.groups, plan, m0, k0))
     g = gemm.groups
     reads = sum(p.plan.a_bytes + p.plan.b_bytes for p in parts) * g
     writes = sum(p.plan.c_bytes for p in parts) * g
@@ -250,21 +253,21 @@ def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
     p = part.plan
     ms, ns, ks = _ranges(p.m, p.bm), _ranges(p.n, p.bn), _ranges(p.k, p.bk)
     outer, inner = (ns, ms) if p.order == "NMK" else (ms, ns)
-    g = part.group
+    g, dm, dk = part.group, part.m0, part.k0
     last_a = last_b = None
     for o in outer:
         for i in inner:
             (m0, mm), (n0, nn) = (i, o) if p.order == "NMK" else (o, i)
             for k0, kk in ks:
                 if (m0, k0) != last_a:
-                    yield Dma("LdGBUF", g, "A", instance, m0, k0, mm, kk, mm * kk * ib)
+                    yield Dma("LdGBUF", g, "A", instance, dm + m0, dk + k0, mm, kk, mm * kk * ib)
                     last_a = (m0, k0)
                 if (k0, n0) != last_b:
-                    yield Dma("LdGBUF", g, "B", instance, k0, n0, kk, nn, kk * nn * ib)
+                    yield Dma("LdGBUF", g, "B", instance, dk + k0, n0, kk, nn, kk * nn * ib)
                     last_b = (k0, n0)
             for _ in range(partial_sources):
-                yield Dma("LdGBUF", g, "P", instance, m0, n0, mm, nn, mm * nn * ob)
-            yield Dma("StGBUF", g, "C", instance, m0, n0, mm, nn, mm * nn * ob)
+                yield Dma("LdGBUF", g, "P", instance, dm + m0, n0, mm, nn, mm * nn * ob)
+            yield Dma("StGBUF", g, "C", instance, dm + m0, n0, mm, nn, mm * nn * ob)
 
 
 def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
@@ -276,3 +279,20 @@ def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
         for i, part in enumerate(plan.parts):
             sources = last if (plan.axis == "k" and i == last) else 0
             yield from part_dma(part, ib, ob, instance, sources)
+
+
+def dma_listing(gemm: Gemm, arch: Any, limit: int = 200) -> Iterator[str]:
+    """A readable summary of the GBUF blocking and the first ``limit`` DMA instructions."""
+    plan = plan_gemm(gemm, arch)
+    yield (f"; GBUF blocking: DRAM->GBUF {plan.dram_to_gbuf:,} B, GBUF->DRAM "
+           f"{plan.gbuf_to_dram:,} B (compulsory {plan.compulsory_bytes:,} B, replication "
+           f"{plan.replication_bytes:,} B, reduction {plan.reduction_bytes:,} B)")
+    for part in plan.parts:
+        p = part.plan
+        yield (f"; group {part.group}: blocks {p.bm}x{p.bn}x{p.bk} ({p.order}, "
+               f"{'x'.join(map(str, p.blocks))}), GBUF use {p.footprint_bytes:,} B")
+    for count, dma in enumerate(dma_program(plan, arch)):
+        if count == limit:
+            yield f"; ... (first {limit} DMA instructions shown)"
+            return
+        yield dma.text()
