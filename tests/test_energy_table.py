@@ -139,3 +139,18 @@ def test_cli_bad_energy_table_exit_2(cli, tmp_path):
     assert out.stderr.startswith("error:") and out.stderr.count("\n") == 1
     out = cli("energy", "export", "--format", "timeloop", str(tmp_path / "y"))
     assert out.returncode == 2 and out.stderr.count("\n") == 1
+
+
+def test_simulate_uses_energy_table_override(tmp_path):
+    from flexsa.arch import load_arch
+    from flexsa.sim import simulate_gemms
+    from flexsa.workloads.layers import Gemm, Phase
+
+    path = tmp_path / "e.yaml"
+    path.write_text("entries:\n  dram_energy_per_bit:\n    value: 7.8\n    unit: pJ/bit\n"
+                    "    source: doubled for the test\n")
+    gemms = [Gemm("a", Phase.FWD, 3000, 100, 200)]
+    base = simulate_gemms(load_arch("1G1C"), gemms)
+    override = simulate_gemms(load_arch("1G1C"), gemms, energy_table=str(path))
+    assert override.energy_pj["dram"] == pytest.approx(2 * base.energy_pj["dram"])
+    assert override.energy_pj["comp"] == pytest.approx(base.energy_pj["comp"])
