@@ -148,3 +148,16 @@ def test_cli_gbuf_too_small_exit_2(cli, tmp_path):
     out = cli("simulate", "--arch", str(config), "--gemm", "1000,1000,1000")
     assert out.returncode == 2
     assert "too small for one block" in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_gbuf_ports_knob():
+    base = load_arch("1G4C")
+    gemm = [Gemm("a", Phase.FWD, 25088, 128, 576)]
+    default = simulate_gemms(base, gemm, memory="hbm2")
+    uneven = simulate_gemms(with_overrides(base, {"memory.gbuf_ports": 3}), gemm, memory="hbm2")
+    assert parse_memory("hbm2", base).unit_port_bytes_per_cycle == 512 / 4
+    assert parse_memory("hbm2", with_overrides(base, {"memory.gbuf_ports": 3})) \
+        .unit_port_bytes_per_cycle == 512 / 3 / 2
+    assert uneven.stall_cycles > default.stall_cycles
+    with pytest.raises(ConfigError):
+        with_overrides(base, {"memory.gbuf_ports": -1})

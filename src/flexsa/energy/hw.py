@@ -30,6 +30,7 @@ class HwView:
     dram_gbps: float
     dram_latency_cycles: int
     gbuf_to_lbuf_bytes_per_cycle: float
+    gbuf_ports: int = 0
 
     @property
     def cores(self) -> int:
@@ -108,6 +109,7 @@ def hw_view(arch: Any) -> HwView:
         dram_latency_cycles=int(getattr(memory, "dram_latency_cycles", 0) or 0),
         gbuf_to_lbuf_bytes_per_cycle=float(
             getattr(memory, "gbuf_to_lbuf_bytes_per_cycle", 0) or 0),
+        gbuf_ports=int(getattr(memory, "gbuf_ports", 0) or 0),
     )
     if view.flexsa and view.cores_per_group % 4:
         raise ConfigError(f"cores_per_group must be a multiple of 4 for FlexSA, got "

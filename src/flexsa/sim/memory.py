@@ -14,8 +14,9 @@ lasts ``X_b`` (below). A K-partitioned GEMM ends with the cross-group reduction:
 reads the other groups' partial sums, ``latency + ceil(bytes / full DRAM bandwidth)``.
 
 **Waves (GBUF -> LBUF level).** Inside a block the core's schedule runs unchanged (output
-tiles round-robin to the units, K innermost). Each unit has a GBUF read port of
-``gbuf_to_lbuf_bytes_per_cycle / units`` bytes per cycle and double-buffered LBUFs: the load
+tiles round-robin to the units, K innermost). Each unit reads the GBUF at
+``spec.unit_port_bytes_per_cycle`` (the group's ``gbuf_to_lbuf_bytes_per_cycle`` split over
+``gbuf_ports`` ports, default one per unit) and has double-buffered LBUFs: the load
 of wave ``i`` (stationary ``k x n`` plus streamed ``m x k``) starts when the port is free and
 wave ``i - 2``'s LBUF half has been consumed (its last row streamed in); the wave's ShiftV
 starts when its load is complete, and otherwise the wave follows the core's timing rules.
@@ -302,7 +303,7 @@ def block_sequence(part: PartPlan, arch: ArchConfig) -> list[Block]:
 
 def part_timing(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: float,
                 policy: str) -> PartTiming:
-    port = spec.gbuf_to_lbuf_bytes_per_cycle / arch.units_per_group
+    port = spec.unit_port_bytes_per_cycle
     blocks = block_sequence(part, arch)
     distinct = {(b.m, b.n, b.k) for b in blocks}
     by_shape = {key: block_timing(arch, *key, port, policy) for key in distinct}

@@ -88,7 +88,7 @@ def _blocks(part: PartPlan, ib: int, ob: int) -> list[tuple[int, int, int, int, 
 def reference_part(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: float,
                    policy: str = "auto") -> tuple[int, int]:
     """(pipeline end, sum of block compute cycles) of one group's part, cycle by cycle."""
-    port = spec.gbuf_to_lbuf_bytes_per_cycle / arch.units_per_group
+    port = spec.unit_port_bytes_per_cycle
     blocks = _blocks(part, arch.input_bytes, arch.output_bytes) * part.instances
     cache: dict[tuple[int, int, int], tuple[int, int]] = {}
     times = []

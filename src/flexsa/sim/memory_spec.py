@@ -2,7 +2,8 @@
 
 * ``ideal``: infinite DRAM bandwidth, zero latency (isolates tile/array size mismatch);
   the GBUF->LBUF path is also unlimited.
-* ``hbm2``: the architecture's DRAM (default one HBM2 stack, 270 GB/s) with its latency.
+* ``hbm2``: the architecture's DRAM (default one HBM2 stack, 270 GB/s) with its latency,
+  and its GBUF->LBUF bandwidth and ports.
 * a number (``300`` or ``"300"``, GB/s): like ``hbm2`` with that DRAM bandwidth.
 """
 
@@ -27,6 +28,7 @@ class MemorySpec:
     dram_latency_cycles: int
     gbuf_to_lbuf_bytes_per_cycle: float  # per group; math.inf for ideal
     dram_gbps: float
+    unit_port_bytes_per_cycle: float = math.inf  # one unit's GBUF read bandwidth
 
     @property
     def ideal(self) -> bool:
@@ -35,7 +37,8 @@ class MemorySpec:
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "dram_gbps": self.dram_gbps,
                 "dram_latency_cycles": self.dram_latency_cycles,
-                "gbuf_to_lbuf_bytes_per_cycle": self.gbuf_to_lbuf_bytes_per_cycle}
+                "gbuf_to_lbuf_bytes_per_cycle": self.gbuf_to_lbuf_bytes_per_cycle,
+                "unit_port_bytes_per_cycle": self.unit_port_bytes_per_cycle}
 
 
 def _bandwidth(text: str) -> float:
@@ -54,6 +57,15 @@ def gbuf_to_lbuf_bpc(hw: HwView) -> float:
     if value <= 0:
         raise ConfigError(f"memory.gbuf_to_lbuf_bytes_per_cycle must be > 0, got {value}")
     return value
+
+
+def unit_port_bpc(hw: HwView, group_bpc: float) -> float:
+    """One unit's GBUF read bandwidth: the group's bandwidth split evenly over
+    ``gbuf_ports`` ports (0: one per unit), each unit on one port, the units of a port
+    sharing it evenly (the most loaded port's share, ``ceil(units / ports)``)."""
+    units = hw.units_per_group
+    ports = hw.gbuf_ports or units
+    return group_bpc / ports / math.ceil(units / ports)
 
 
 def parse_memory(memory: str | float | int | MemorySpec, arch: Any) -> MemorySpec:
@@ -76,5 +88,6 @@ def parse_memory(memory: str | float | int | MemorySpec, arch: Any) -> MemorySpe
     if hw.dram_latency_cycles < 0:
         raise ConfigError(f"memory.dram_latency_cycles must be >= 0, got "
                           f"{hw.dram_latency_cycles}")
-    return MemorySpec(name, gbps / hw.clock_ghz, hw.dram_latency_cycles, gbuf_to_lbuf_bpc(hw),
-                      gbps)
+    group_bpc = gbuf_to_lbuf_bpc(hw)
+    return MemorySpec(name, gbps / hw.clock_ghz, hw.dram_latency_cycles, group_bpc, gbps,
+                      unit_port_bpc(hw, group_bpc))
