@@ -37,7 +37,9 @@ def area_cmd(
         print_table("core-splitting study (mm2)",
                     ["name", "PE", "LBUF", "GBUF", "wires", "total", "ratio"], rows)
         return
-    area = area_of(resolve_arch(arch), table)
+    accel = resolve_arch(arch)
+    area = area_of(accel, table)
+    config["arch_config"] = accel.as_dict() if hasattr(accel, "as_dict") else vars(accel)
     if as_json:
         print_json({"area_mm2": area.as_dict(), **provenance(config)})
         return
