@@ -12,6 +12,8 @@ import typer
 # Each entry is a module in this package with a ``register(app: typer.Typer)`` function.
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
+    "energy",
+    "area",
     "reproduce",
     "scalesim",
     "arch",
