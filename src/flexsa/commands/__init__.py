@@ -12,6 +12,8 @@ import typer
 # Each entry is a module in this package with a ``register(app: typer.Typer)`` function.
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
+    "energy",
+    "area",
     "prune",
     "reproduce",
     "scalesim",
@@ -19,7 +21,12 @@ COMMAND_MODULES: tuple[str, ...] = (
     "compile",
     "simulate",
     "verify",
+<<<<<<< HEAD
     "sweep",
+=======
+    "pack",
+    "colcomb",
+>>>>>>> main
 )
 
 

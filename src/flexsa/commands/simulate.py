@@ -12,7 +12,8 @@ DATAFLOWS = ("is", "ws", "os")
 
 
 def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str,
-              width_mult: float, dgrad_form: str) -> tuple[list[Any], dict[str, Any]]:
+              width_mult: float, dgrad_form: str, pruning: str | None = None,
+              epoch: int = 0) -> tuple[list[Any], dict[str, Any], Any]:
     from flexsa.workloads.layers import Gemm, Phase
 
     if (gemm is None) == (model is None):
@@ -22,19 +23,25 @@ def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str
 
         m, n, k = parse_gemm_spec(gemm)
         gemm_phase = Phase.FWD if phase == "all" else _phase(phase)
-        return [Gemm("cli", gemm_phase, m, n, k)], {"gemm": [m, n, k], "phase": gemm_phase.value}
+        if pruning is not None:
+            raise WorkloadError("--pruning applies to --model runs only")
+        workload = {"gemm": [m, n, k], "phase": gemm_phase.value}
+        return [Gemm("cli", gemm_phase, m, n, k)], workload, None
     from flexsa.workloads.lowering import lower_model
     from flexsa.workloads.sources import load_workload
 
     if batch is None or batch <= 0:
         raise WorkloadError(f"--model needs --batch B with B > 0, got {batch}")
     assert model is not None
-    loaded = load_workload(model, width_mult=width_mult)
+    loaded = load_workload(model, width_mult=width_mult, pruning=pruning, epoch=epoch)
     gemms = lower_model(loaded, batch, phase, dgrad_form)
     if not gemms:
         raise WorkloadError(f"model {model!r} has no GEMMs in phase {phase!r}")
-    return gemms, {"model": loaded.name, "batch": batch, "phase": phase,
-                   "width_mult": width_mult, "dgrad_form": dgrad_form}
+    workload = {"model": loaded.name, "batch": batch, "phase": phase,
+                "width_mult": width_mult, "dgrad_form": dgrad_form,
+                "pruning": pruning, "epoch": epoch if pruning else None,
+                "channels": loaded.channel_table() if pruning else None}
+    return gemms, workload, loaded
 
 
 def _phase(text: str) -> Any:
@@ -56,11 +63,18 @@ def simulate_command(
     dataflow: str | None = typer.Option(None, "--dataflow",
                                         help="is, ws or os (--timing scalesim; default is)"),
     mode_policy: str = typer.Option("auto", "--mode-policy", help="auto, table or fw"),
+    memory: str = typer.Option("ideal", "--memory",
+                               help="ideal, hbm2 or a DRAM bandwidth in GB/s"),
+    energy_table: str | None = typer.Option(None, "--energy-table",
+                                            help="YAML overriding energy/area table entries"),
     width_mult: float = typer.Option(1.0, "--width-mult", help="channel width multiplier"),
     dgrad_form: str = typer.Option("split", "--dgrad-form", help="split, implicit or col2im"),
+    pruning: str | None = typer.Option(
+        None, "--pruning", help="low, high, a FLOPs fraction or a trajectory JSON (--model)"),
+    epoch: int = typer.Option(0, "--epoch", help="training epoch of the pruned model"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
-    """Simulate a GEMM or a model's training GEMMs (ideal memory)."""
+    """Simulate a GEMM or a model's training GEMMs (ideal, HBM2 or any DRAM bandwidth)."""
     from flexsa.arch import load_arch
     from flexsa.report.output import print_json, provenance
 
@@ -71,9 +85,10 @@ def simulate_command(
         raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
     if dataflow is not None and timing != "scalesim":
         raise ConfigError("--dataflow applies to --timing scalesim only")
-    gemms, workload = _workload(gemm, model, batch, phase, width_mult, dgrad_form)
+    gemms, workload, loaded = _workload(gemm, model, batch, phase, width_mult, dgrad_form,
+                                        pruning, epoch)
     config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
-                              "memory": "ideal"}
+                              "memory": memory, "energy_table": energy_table}
     if timing == "scalesim":
         payload = _scalesim(accel, gemms, dataflow or "is")
         config["dataflow"] = dataflow or "is"
@@ -81,7 +96,13 @@ def simulate_command(
         from flexsa.sim import simulate_gemms
 
         config["mode_policy"] = mode_policy
-        payload = simulate_gemms(accel, gemms, mode_policy=mode_policy).as_dict()
+        payload = simulate_gemms(accel, gemms, mode_policy=mode_policy, memory=memory,
+                                 energy_table=energy_table).as_dict()
+        if loaded is not None:
+            from flexsa.sim.simd import simd_cycles
+
+            payload["simd_cycles"] = simd_cycles(loaded, batch or 1, accel, memory=memory,
+                                                 phases=phase)
     payload = {**payload, **provenance(config)}
     if as_json:
         print_json(payload)
@@ -110,7 +131,18 @@ def _print_text(arch_name: str, workload: dict[str, Any], payload: dict[str, Any
         if key in payload:
             shown = ", ".join(f"{k}={v:,}" for k, v in payload[key].items() if v)
             typer.echo(f"  {key}: {shown}")
+    for key in ("stall_cycles", "simd_cycles"):
+        if key in payload:
+            typer.echo(f"  {key}: {payload[key]:,}")
     traffic = payload.get("traffic_bytes")
+    if traffic and "dram_to_gbuf" in traffic:
+        typer.echo(f"  DRAM bytes: DRAM->GBUF={traffic['dram_to_gbuf']:,} "
+                   f"GBUF->DRAM={traffic['gbuf_to_dram']:,}")
+    if payload.get("energy_pj"):
+        shown = ", ".join(f"{k}={v / 1e6:,.3f}" for k, v in payload["energy_pj"].items())
+        typer.echo(f"  energy (uJ): {shown}")
+    if payload.get("area_mm2"):
+        typer.echo(f"  area: {payload['area_mm2']:.2f} mm2")
     if traffic:
         g2l = traffic["gbuf_to_lbuf"]
         typer.echo(f"  GBUF->LBUF bytes: stationary={g2l['stationary']:,} "
