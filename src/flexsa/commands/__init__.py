@@ -21,12 +21,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "compile",
     "simulate",
     "verify",
-<<<<<<< HEAD
-    "sweep",
-=======
     "pack",
     "colcomb",
->>>>>>> main
+    "sweep",
 )
 
 
