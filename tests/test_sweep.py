@@ -292,3 +292,20 @@ def test_spec_files_are_relative_to_the_spec_and_part_of_its_identity(tmp_path):
         run_sweep(spec_path, out)
     with pytest.raises(ConfigError, match="needs a built-in model"):
         run_sweep(load_spec({**spec, "pruning": ["low@10"]}, tmp_path), tmp_path / "p.sqlite")
+
+
+def test_memory_settings_give_energy_and_dram_traffic(tmp_path):
+    spec = {"arch": ["1G1F"], "model": ["resnet50"], "batch": [16],
+            "memory": ["ideal", "hbm2", 50]}
+    frame = sweep_frame(run_sweep(load_spec(spec), tmp_path / "r.sqlite").store)
+    assert list(frame["memory"]) == ["ideal", "hbm2", 50.0]
+    assert (frame["energy_pj_total"] > 0).all() and (frame["traffic_bytes_dram_to_gbuf"] > 0).all()
+    ideal, hbm2, slow = frame["cycles"]
+    assert ideal <= hbm2 <= slow and frame["stall_cycles"].iloc[2] > 0
+    from flexsa.arch import load_arch
+    from flexsa.sim import simulate_model
+    from flexsa.workloads.zoo import build_model
+
+    direct = simulate_model(load_arch("1G1F"), build_model("resnet50"), 16, memory="hbm2")
+    assert hbm2 == direct.cycles
+    assert frame["energy_pj_total"].iloc[1] == pytest.approx(direct.as_dict()["energy_pj"]["total"])
