@@ -27,7 +27,7 @@ SPEC = {
     "memory": ["ideal"],
     "set": {"arch.core_rows": [16, 24, 32, 48, 64, 80, 96, 112, 128, 160],
             "arch.core_cols": [32, 64, 96, 128],
-            "arch.gbuf_mib": [2.5, 5, 10, 20, 40]},
+            "arch.gbuf_mib": [10, 20, 40, 80, 160]},
 }
 
 
@@ -49,11 +49,16 @@ def main() -> None:
         subprocess.run(command, env=env, check=True)
         seconds = time.perf_counter() - start
         with sqlite3.connect(out) as conn:
-            rows, distinct = conn.execute(
-                "SELECT COUNT(*), COUNT(DISTINCT point_id) FROM points WHERE status = 'ok'"
+            rows, distinct, ok = conn.execute(
+                "SELECT COUNT(*), COUNT(DISTINCT point_id), SUM(status = 'ok') FROM points"
             ).fetchone()
-    print(f"points: {rows} ({distinct} distinct), jobs: {args.jobs}, wall: {seconds:.1f} s, "
-          f"{rows / seconds:.1f} points/s, load average {os.getloadavg()[0]:.1f}")
+            errors = conn.execute("SELECT error, COUNT(*) FROM points WHERE status = 'error' "
+                                  "GROUP BY error").fetchall()
+    print(f"points: {rows} ({distinct} distinct, {ok} ok), jobs: {args.jobs}, "
+          f"wall: {seconds:.1f} s, {rows / seconds:.1f} points/s, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    for message, count in errors:
+        print(f"  {count} points with error: {message}")
 
 
 if __name__ == "__main__":
