@@ -44,6 +44,8 @@ def sweep_command(
         raise ConfigError("flexsa sweep SPEC.yaml needs --out STORE.sqlite")
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    if jobs != 1 and scheduler is not None:
+        raise ConfigError("give --jobs or --scheduler, not both (the Dask workers run the points)")
     _run(args[0], out, jobs, scheduler, quiet)
 
 
