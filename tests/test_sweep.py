@@ -17,6 +17,7 @@ import pytest
 from flexsa.errors import ConfigError, WorkloadError
 from flexsa.sweep import expand, load_spec, run_sweep, sweep_frame, sweep_records
 from flexsa.sweep.points import Point
+from tests.conftest import run_cli
 
 SPEC = {"arch": ["1G1C", "1G1F"], "model": ["resnet50"], "batch": [8, 16],
         "pruning": ["none"], "memory": ["ideal"], "set": {"arch.gbuf_mib": [5, 10]}}
@@ -245,15 +246,19 @@ def test_dask_local_cluster(tmp_path):
             "set": {"arch.gbuf_mib": [5, 10]}}
     local = sweep_frame(run_sweep(load_spec(spec), tmp_path / "local.sqlite").store)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  protocol="tcp://", dashboard_address=None) as cluster:
         summary = run_sweep(load_spec(spec), tmp_path / "dask.sqlite",
                             scheduler=cluster.scheduler_address)
         assert summary.evaluated == 4
         again = run_sweep(load_spec(spec), tmp_path / "dask.sqlite",
                           scheduler=cluster.scheduler_address)
         assert again.skipped == 4 and again.evaluated == 0
+        result = run_cli("sweep", str(write_spec(tmp_path, spec)), "--out",
+                         str(tmp_path / "cli.sqlite"), "--scheduler", cluster.scheduler_address)
+        assert result.returncode == 0, result.stderr
     remote = sweep_frame(tmp_path / "dask.sqlite")
     assert list(remote["cycles"]) == list(local["cycles"])
+    assert list(sweep_frame(tmp_path / "cli.sqlite")["cycles"]) == list(local["cycles"])
 
 
 def test_unreachable_scheduler_is_one_line_error(tmp_path, monkeypatch):
@@ -264,6 +269,10 @@ def test_unreachable_scheduler_is_one_line_error(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
         run_sweep(load_spec({**SPEC, "batch": [8]}), tmp_path / "r.sqlite",
                   scheduler="tcp://127.0.0.1:9", evaluate=fake_evaluate)
+    with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler 'nonsense'"):
+        run_sweep(load_spec({**SPEC, "batch": [8]}), tmp_path / "r.sqlite",
+                  scheduler="nonsense", evaluate=fake_evaluate)
+    assert not (tmp_path / "r.sqlite").exists()
 
 
 def test_spec_files_are_relative_to_the_spec_and_part_of_its_identity(tmp_path):

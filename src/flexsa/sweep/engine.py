@@ -88,31 +88,34 @@ def _local(points: Sequence[Point], evaluate: Evaluator,
                     yield point, outcome, seconds
 
 
-def _dask(points: Sequence[Point], evaluate: Evaluator,
-          scheduler: Any) -> Iterator[tuple[Point, dict[str, Any], float]]:
+def _connect(scheduler: Any) -> tuple[Any, bool]:
+    """``(client, owned)`` for a scheduler address or an existing ``distributed.Client``."""
     try:
-        from distributed import Client, as_completed
+        from distributed import Client
     except ImportError:
         raise ConfigError("--scheduler needs Dask: pip install 'flexsa[dask]'") from None
-    own = isinstance(scheduler, str)
+    if not isinstance(scheduler, str):
+        return scheduler, False
     try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT) if own else scheduler
-    except (OSError, TimeoutError) as err:
-        raise ConfigError(f"cannot connect to the Dask scheduler {scheduler!r}: "
-                          f"{str(err).splitlines()[0] if str(err) else type(err).__name__}"
+        return Client(scheduler, timeout=CONNECT_TIMEOUT), True
+    except Exception as err:  # OSError, TimeoutError, ValueError (bad address), ...
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"cannot connect to the Dask scheduler {scheduler!r}: {reason}"
                           ) from None
-    try:
-        size = max(1, min(8, len(points) // 64))
-        chunks = _chunks(points, size)
-        futures = client.map(partial(_run_chunk, evaluate), chunks, pure=False)
-        index = {future.key: chunk for future, chunk in zip(futures, chunks, strict=True)}
-        for future in as_completed(futures):
-            chunk = index[future.key]
-            for point, (outcome, seconds) in zip(chunk, future.result(), strict=True):
-                yield point, outcome, seconds
-    finally:
-        if own:
-            client.close()
+
+
+def _dask(points: Sequence[Point], evaluate: Evaluator,
+          client: Any) -> Iterator[tuple[Point, dict[str, Any], float]]:
+    from distributed import as_completed
+
+    size = max(1, min(8, len(points) // 64))
+    chunks = _chunks(points, size)
+    futures = client.map(partial(_run_chunk, evaluate), chunks, pure=False)
+    index = {future.key: chunk for future, chunk in zip(futures, chunks, strict=True)}
+    for future in as_completed(futures):
+        chunk = index[future.key]
+        for point, (outcome, seconds) in zip(chunk, future.result(), strict=True):
+            yield point, outcome, seconds
 
 
 def run_sweep(spec: SweepSpec | str | Path, out: str | Path, *, jobs: int = 1,
@@ -125,20 +128,28 @@ def run_sweep(spec: SweepSpec | str | Path, out: str | Path, *, jobs: int = 1,
     points = expand(sweep)
     check_points(points)
     start = time.perf_counter()
-    with SweepStore(out, sweep) as store:
-        finished = store.finished_ids()
-        pending = [p for p in points if p.point_id not in finished]
-        done = len(points) - len(pending)
-        if progress is not None:
-            progress(done, len(points))
-        results = (_dask(pending, evaluate, scheduler) if scheduler is not None
-                   else _local(pending, evaluate, jobs))
-        evaluated = errors = 0
-        for point, outcome, seconds in results:
-            store.add(point, outcome, seconds)
-            evaluated += 1
-            errors += bool(outcome.get("error"))
+    client: Any = None
+    owned = False
+    if scheduler is not None:
+        client, owned = _connect(scheduler)
+    try:
+        with SweepStore(out, sweep) as store:
+            finished = store.finished_ids()
+            pending = [p for p in points if p.point_id not in finished]
+            done = len(points) - len(pending)
             if progress is not None:
-                progress(done + evaluated, len(points))
+                progress(done, len(points))
+            results = (_dask(pending, evaluate, client) if client is not None
+                       else _local(pending, evaluate, jobs))
+            evaluated = errors = 0
+            for point, outcome, seconds in results:
+                store.add(point, outcome, seconds)
+                evaluated += 1
+                errors += bool(outcome.get("error"))
+                if progress is not None:
+                    progress(done + evaluated, len(points))
+    finally:
+        if owned:
+            client.close()
     return SweepSummary(len(points), len(points) - len(pending), evaluated, errors,
                         time.perf_counter() - start, str(out))
