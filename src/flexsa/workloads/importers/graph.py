@@ -128,7 +128,7 @@ LAYOUT_OPS = frozenset({
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Shape", "Size", "Gather",
     "GatherElements", "Slice", "Split", "Concat", "Identity", "Dropout", "Cast", "CastLike",
     "Constant", "ConstantOfShape", "Expand", "Range", "Pad", "Tile", "NonZero",
-    "ScatterND", "DepthToSpace", "SpaceToDepth", "Resize", "Upsample", "Einsum_layout",
+    "ScatterND", "DepthToSpace", "SpaceToDepth", "Resize", "Upsample",
 })
 # Binary-ish ops whose activation operands are channel-coupled.
 COUPLING_OPS = frozenset({"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Where"})
