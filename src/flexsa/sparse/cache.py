@@ -45,12 +45,12 @@ def simulate_lru(lines: np.ndarray, n_sets: int, ways: int, budget: int = 3_000_
     if lines.size == 0:
         return CacheOutcome(miss=miss, sampled_fraction=1.0)
     sets = lines % n_sets
-    order = np.argsort(sets, kind="stable")
+    order = _stable_order(sets, n_sets)
     sorted_sets = sets[order]
     sorted_lines = lines[order]
     counts = np.bincount(sorted_sets, minlength=n_sets)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    first_touch = _first_occurrence_in_set(sorted_sets, sorted_lines)
+    first_touch = _first_touch(sorted_lines)
     distinct = np.bincount(sorted_sets[first_touch], minlength=n_sets)
     overflow = distinct > ways
     # Sets that fit: compulsory misses only (exact).
@@ -91,13 +91,21 @@ def simulate_lru(lines: np.ndarray, n_sets: int, ways: int, budget: int = 3_000_
     return CacheOutcome(miss=miss, sampled_fraction=fraction)
 
 
-def _first_occurrence_in_set(sorted_sets: np.ndarray, sorted_lines: np.ndarray) -> np.ndarray:
-    """True where a line appears for the first time (trace order within its set)."""
-    del sorted_sets  # a line determines its set
-    _, first_index = np.unique(sorted_lines, return_index=True)
-    flags = np.zeros(sorted_lines.size, dtype=bool)
-    flags[first_index] = True
-    return flags
+def _stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Stable argsort of small non-negative integer keys (radix sort on a narrow dtype)."""
+    dtype = np.uint16 if n_keys <= np.iinfo(np.uint16).max else np.int64
+    return np.argsort(keys.astype(dtype), kind="stable")
+
+
+def _first_touch(lines: np.ndarray) -> np.ndarray:
+    """True where a line appears for the first time in ``lines``."""
+    if lines.size == 0:
+        return np.zeros(0, dtype=bool)
+    low = int(lines.min())
+    first_index = np.full(int(lines.max()) - low + 1, lines.size, dtype=np.int64)
+    positions = np.arange(lines.size, dtype=np.int64)
+    np.minimum.at(first_index, lines - low, positions)
+    return first_index[lines - low] == positions
 
 
 def _lockstep(sorted_lines: np.ndarray, starts: np.ndarray, counts: np.ndarray,
@@ -157,11 +165,11 @@ def cyclic_misses(lines: np.ndarray, passes: int, n_sets: int, ways: int) -> tup
     if passes <= 1 or lines.size == 0:
         return first, np.zeros(lines.size, dtype=bool)
     sets = lines % n_sets
-    distinct = np.bincount(np.unique(lines) % n_sets, minlength=n_sets)
+    distinct = np.bincount(lines[_first_touch(lines)] % n_sets, minlength=n_sets)
     overflow = distinct > ways
     # In an overflowing set, an access hits only if the previous access to its set (cyclically)
     # was the same line.
-    order = np.argsort(sets, kind="stable")
+    order = _stable_order(sets, n_sets)
     s_sorted = sets[order]
     l_sorted = lines[order]
     prev = np.roll(l_sorted, 1)

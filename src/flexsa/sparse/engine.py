@@ -56,6 +56,7 @@ class DataflowResult:
     psram_peak_bytes: int
     psram_spill_bytes: int
     terms: dict[str, int] = field(default_factory=dict)
+    psram_demand: tuple[int, ...] = ()  # bytes that must be resident at once, per merge unit
 
     @property
     def cache_miss_rate(self) -> float:
@@ -66,6 +67,7 @@ class DataflowResult:
 
         out = asdict(self)
         out["dataflow"] = self.dataflow.value
+        out.pop("psram_demand")
         out["cache_miss_rate"] = self.cache_miss_rate
         return out
 
@@ -156,7 +158,11 @@ class _Operands:
 
 def _operands(problem: SpGemmProblem, c: sp.csr_matrix) -> _Operands:
     a, b = problem.a, problem.b
-    a_csc, b_csc = a.tocsc(), b.tocsc()
+    return _build_operands(a, a.tocsc(), b, b.tocsc(), c)
+
+
+def _build_operands(a: sp.csr_matrix, a_csc: sp.csc_matrix, b: sp.csr_matrix,
+                    b_csc: sp.csc_matrix, c: sp.csr_matrix) -> _Operands:
     b_row_len = np.diff(b.indptr)
     a_row_len = np.diff(a.indptr)
     rows = np.repeat(np.arange(a.shape[0]), a_row_len)
@@ -165,6 +171,28 @@ def _operands(problem: SpGemmProblem, c: sp.csr_matrix) -> _Operands:
                      a_row_len=a_row_len, a_col_len=np.diff(a_csc.indptr),
                      b_row_len=b_row_len, b_col_len=np.diff(b_csc.indptr),
                      prod_row=prod_row.astype(np.int64))
+
+
+def _transposed_operands(ops: _Operands, c_t: sp.csr_matrix) -> _Operands:
+    """Operands of ``C^T = B^T A^T`` from those of ``C = A B`` (transposes are free views)."""
+    return _build_operands(ops.b_csc.T, ops.b.T, ops.a_csc.T, ops.a.T, c_t)
+
+
+class LayerOperands:
+    """Fibre statistics of a problem in both orientations, shared by all six dataflows."""
+
+    def __init__(self, problem: SpGemmProblem, c: sp.csr_matrix) -> None:
+        self.m_variant = _operands(problem, c)
+        self._c = c
+        self._n_variant: _Operands | None = None
+
+    def for_dataflow(self, dataflow: Dataflow) -> _Operands:
+        if not dataflow.transposed:
+            return self.m_variant
+        if self._n_variant is None:
+            c_t = self._c.T.tocsr()
+            self._n_variant = _transposed_operands(self.m_variant, c_t)
+        return self._n_variant
 
 
 def _line_span(start: np.ndarray, length: np.ndarray, hw: HardwareConfig) -> tuple[
@@ -186,21 +214,31 @@ def _fiber_trace(first: np.ndarray, count: np.ndarray, order: np.ndarray) -> tup
 
 
 def _greedy_pack(lengths: np.ndarray, capacity: int) -> np.ndarray:
-    """Batch index of each item when packing consecutive items (each <= capacity) greedily."""
+    """Batch index of each item when packing consecutive items (each <= capacity) greedily.
+
+    ``nxt[i]`` is the first item of the batch after one starting at ``i``; the batch starts are
+    the orbit of item 0 under ``nxt``, enumerated by pointer doubling (O(n log n), no loop
+    over batches).
+    """
     n = lengths.size
-    batch = np.zeros(n, dtype=np.int64)
     if n == 0:
-        return batch
+        return np.zeros(0, dtype=np.int64)
     cum = np.concatenate([[0], np.cumsum(lengths)])
-    start = 0
-    index = 0
-    while start < n:
-        end = int(np.searchsorted(cum, cum[start] + capacity, side="right")) - 1
-        end = max(end, start + 1)
-        batch[start:end] = index
-        index += 1
-        start = end
-    return batch
+    nxt = np.searchsorted(cum, cum[:-1] + capacity, side="right") - 1
+    nxt = np.maximum(nxt, np.arange(1, n + 1))
+    jump = np.concatenate([nxt, [n]])  # n is absorbing
+    starts = np.zeros(1, dtype=np.int64)
+    while True:
+        ahead = jump[starts]
+        ahead = ahead[ahead < n]
+        if ahead.size == 0:
+            break
+        starts = np.concatenate([starts, ahead])
+        jump = jump[jump]
+    starts = np.unique(starts)
+    batch = np.zeros(n, dtype=np.int64)
+    batch[starts[1:]] = 1
+    return np.cumsum(batch)
 
 
 def _chunks(lengths: np.ndarray, capacity: int) -> tuple[np.ndarray, np.ndarray]:
@@ -282,7 +320,11 @@ def simulate(problem: SpGemmProblem, dataflow: Dataflow, hw: HardwareConfig,
 def analyse(work: SpGemmProblem, c_work: sp.csr_matrix, dataflow: Dataflow,
             hw: HardwareConfig) -> DataflowResult:
     """Statistics of ``dataflow`` on an already-transposed (M-variant) problem."""
-    ops = _operands(work, c_work)
+    return analyse_operands(_operands(work, c_work), dataflow, hw)
+
+
+def analyse_operands(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowResult:
+    """Statistics of ``dataflow`` from precomputed fibre statistics (M-variant orientation)."""
     family = dataflow.family
     if family == "IP":
         return _inner(ops, dataflow, hw)
@@ -293,37 +335,44 @@ def analyse(work: SpGemmProblem, c_work: sp.csr_matrix, dataflow: Dataflow,
 
 def _finish(dataflow: Dataflow, hw: HardwareConfig, tally: _Tally, *, mult: int, merge: int,
             steps: int, fills: int, ops: _Operands, traffic_parts: dict[str, int],
-            cache: tuple[int, int, float], psram: tuple[int, int],
+            cache: tuple[int, int, float], psram_demand: np.ndarray,
             output_elements: int) -> DataflowResult:
     other = 0
     if hw.time_output_writes:
         drain = hw.dram_latency_cycles + hw.tree_levels
         tally.add("output_drain", drain)
         other += drain
+    demand = np.asarray(psram_demand, dtype=np.int64)
+    spill = int(np.maximum(0, demand - hw.psram_bytes).sum()) if demand.size else 0
+    if spill and hw.profile is Profile.IDEAL:  # written out and read back over DRAM
+        spill_cycles = int(round(2 * spill / hw.dram_bytes_per_cycle))
+        tally.add("psram_spill", spill_cycles)
+        other += spill_cycles
     stationary_bytes = int(ops.a.nnz) * hw.element_bytes
-    dram_read = stationary_bytes + cache[1] * hw.cache_line_bytes + psram[1]
-    dram_write = output_elements * hw.element_bytes + psram[1]
+    dram_read = stationary_bytes + cache[1] * hw.cache_line_bytes
+    dram_write = output_elements * hw.element_bytes
     busy = mult + merge + other
     bandwidth_cycles = (dram_read + dram_write) / hw.dram_bytes_per_cycle
     if bandwidth_cycles > busy:
         excess = int(math.ceil(bandwidth_cycles - busy))
         tally.add("dram_bandwidth_excess", excess)
         other += excess
-    traffic = Traffic(stationary_reads=int(ops.a.nnz) + traffic_parts.get("stationary_extra", 0),
+    traffic = Traffic(stationary_reads=int(ops.a.nnz),
                       streamed_reads=traffic_parts["streamed"],
                       distributed=traffic_parts["distributed"],
                       psram_writes=traffic_parts.get("psram_writes", 0),
                       psram_reads=traffic_parts.get("psram_reads", 0),
-                      output_writes=output_elements, dram_read_bytes=int(dram_read),
-                      dram_write_bytes=int(dram_write))
+                      output_writes=output_elements, dram_read_bytes=int(dram_read + spill),
+                      dram_write_bytes=int(dram_write + spill))
     return DataflowResult(dataflow=dataflow, cycles=int(mult + merge + other),
                           multiply_cycles=int(mult), merge_cycles=int(merge),
                           other_cycles=int(other), steps=int(steps), stationary_fills=int(fills),
                           products=ops.products, c_nnz=int(ops.c_row_nnz.sum()),
                           traffic=traffic, cache_accesses=int(cache[0]),
                           cache_misses=int(cache[1]), cache_sampled_fraction=float(cache[2]),
-                          psram_peak_bytes=int(psram[0]), psram_spill_bytes=int(psram[1]),
-                          terms=dict(tally.terms))
+                          psram_peak_bytes=int(demand.max()) if demand.size else 0,
+                          psram_spill_bytes=spill, terms=dict(tally.terms),
+                          psram_demand=tuple(int(x) for x in demand))
 
 
 def _fill_cycles(batch_nnz: np.ndarray, batch_end: np.ndarray, hw: HardwareConfig,
@@ -398,8 +447,7 @@ def _inner(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
              "psram_writes": partial, "psram_reads": partial}
     return _finish(dataflow, hw, tally, mult=mult, merge=0, steps=steps, fills=n_batches,
                    ops=ops, traffic_parts=parts, cache=(accesses, misses, 1.0),
-                   psram=(partial * hw.element_bytes if partial else 0, 0),
-                   output_elements=output_elements)
+                   psram_demand=np.zeros(0, dtype=np.int64), output_elements=output_elements)
 
 
 def _chunk_products(ops: _Operands, chunk_len: np.ndarray, chunk_row: np.ndarray) -> np.ndarray:
@@ -454,10 +502,8 @@ def _outer(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
     fibers = np.bincount(rows, weights=has_b[ops.a.indices], minlength=ops.a.shape[0])
     merge, merge_reads, merge_writes = _merge_rows(fibers, ops.prod_row, ops.c_row_nnz, hw)
     tally.add("merge", merge)
-    psram_peak = ops.products * hw.element_bytes
-    spill = max(0, psram_peak - hw.psram_bytes)
-    if spill and hw.profile is Profile.IDEAL:
-        tally.add("psram_spill_dram", 0)  # spill time is charged by the DRAM roofline
+    # all partial fibres are resident before the merge phase starts
+    demand = np.array([ops.products * hw.element_bytes], dtype=np.int64)
     writes_out = int(_ceil_div(int(ops.c_row_nnz.sum()), hw.rn_bw)) if \
         hw.time_output_writes else 0
     parts = {"streamed": int(distinct_elems.sum()), "distributed": int(distinct_elems.sum()),
@@ -466,7 +512,7 @@ def _outer(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
     return _finish(dataflow, hw, tally, mult=mult + writes_out, merge=merge, steps=steps,
                    fills=n_batches, ops=ops, traffic_parts=parts,
                    cache=(outcome.accesses, outcome.misses, outcome.sampled_fraction),
-                   psram=(psram_peak, spill), output_elements=int(ops.c_row_nnz.sum()))
+                   psram_demand=demand, output_elements=int(ops.c_row_nnz.sum()))
 
 
 def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowResult:
@@ -521,8 +567,7 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
         np.where(long_rows, n_chunks, 0), ops.prod_row, ops.c_row_nnz, hw)
     tally.add("merge", merge)
     long_products = ops.prod_row[long_rows]
-    psram_peak = int(long_products.max()) * hw.element_bytes if long_products.size else 0
-    spill = int(np.maximum(0, long_products * hw.element_bytes - hw.psram_bytes).sum())
+    demand = long_products * hw.element_bytes  # one long row's partial fibres at a time
     writes_out = int(_ceil_div(int(ops.c_row_nnz.sum()), hw.rn_bw)) if \
         hw.time_output_writes else 0
     tally.add("output_write", writes_out)
@@ -533,4 +578,4 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
     return _finish(dataflow, hw, tally, mult=mult + writes_out, merge=merge, steps=steps,
                    fills=n_units, ops=ops, traffic_parts=parts,
                    cache=(outcome.accesses, outcome.misses, outcome.sampled_fraction),
-                   psram=(psram_peak, spill), output_elements=int(ops.c_row_nnz.sum()))
+                   psram_demand=demand, output_elements=int(ops.c_row_nnz.sum()))
