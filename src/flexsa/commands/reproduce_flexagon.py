@@ -16,6 +16,8 @@ def flexagon(
                                                  "default: all 8)"),
     quick: bool = typer.Option(False, "--quick",
                                help="a representative subset: the first 6 layers of each model"),
+    max_layers: int = typer.Option(0, "--max-layers",
+                                   help="only the first N layers of each model (0: all)"),
     profile: str = typer.Option("reference", "--profile", help="reference or ideal timing"),
     seed: int = typer.Option(0, "--seed", help="seed of the synthetic operands"),
     with_n_variants: bool = typer.Option(False, "--with-n-variants",
@@ -60,11 +62,19 @@ def flexagon(
         raise WorkloadError(f"unknown model {unknown[0]!r} in --models: use {', '.join(known)}")
     chosen = [lookup[name.lower()] for name in wanted] or known
     layers = [ly for ly in layers if ly.model in chosen]
-    if quick:
-        layers = [ly for ly in layers
-                  if [x for x in layers if x.model == ly.model].index(ly) < 6]
+    if max_layers < 0:
+        raise ConfigError(f"--max-layers must be >= 0, got {max_layers}")
+    limit = max_layers or (6 if quick else 0)
+    if limit:
+        position: dict[str, int] = {}
+        kept = []
+        for ly in layers:
+            position[ly.model] = position.get(ly.model, 0) + 1
+            if position[ly.model] <= limit:
+                kept.append(ly)
+        layers = kept
     config = {"profile": hw.profile.value, "seed": seed, "hardware": hw.as_dict(),
-              "models": chosen, "quick": quick, "with_n_variants": with_n_variants,
+              "models": chosen, "layers_per_model": limit or "all", "with_n_variants": with_n_variants,
               "conversion_cycles_per_nnz": conversion_cost}
     out.mkdir(parents=True, exist_ok=True)
     records_path = out / "layers.jsonl"
