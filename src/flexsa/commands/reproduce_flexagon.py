@@ -42,7 +42,7 @@ def flexagon(
 
     from flexsa.report.output import csv_text, dumps, print_table, provenance
     from flexsa.sparse.config import config_for, parse_profile
-    from flexsa.sparse.layers import load_layers, model_names
+    from flexsa.sparse.layers import SparseLayer, load_layers, model_names
     from flexsa.sparse.study import (
         evaluate_signature,
         representative,
@@ -74,7 +74,8 @@ def flexagon(
                 kept.append(ly)
         layers = kept
     config = {"profile": hw.profile.value, "seed": seed, "hardware": hw.as_dict(),
-              "models": chosen, "layers_per_model": limit or "all", "with_n_variants": with_n_variants,
+              "models": chosen, "layers_per_model": limit or "all",
+              "with_n_variants": with_n_variants,
               "conversion_cycles_per_nnz": conversion_cost}
     out.mkdir(parents=True, exist_ok=True)
     records_path = out / "layers.jsonl"
@@ -87,7 +88,7 @@ def flexagon(
                               "use a new --out directory")
     config_path.write_text(json.dumps(run_key, indent=2))
     records = _read_records(records_path)
-    todo: dict[str, object] = {}
+    todo: dict[str, SparseLayer] = {}
     for layer in layers:
         if layer.signature not in records and layer.signature not in todo:
             todo[layer.signature] = layer
@@ -97,8 +98,8 @@ def flexagon(
     with Progress(*columns, transient=False) as progress, records_path.open("a") as sink:
         task = progress.add_task("flexagon layers", total=len(todo))
         for signature, layer in todo.items():
-            progress.update(task, description=f"{layer.key} ({signature})")  # type: ignore
-            record = evaluate_signature(layer, hw, seed)  # type: ignore[arg-type]
+            progress.update(task, description=f"{layer.key} ({signature})")
+            record = evaluate_signature(layer, hw, seed)
             sink.write(json.dumps(record) + "\n")
             sink.flush()
             records[signature] = record

@@ -39,6 +39,7 @@ def simulate_cmd(
     hw = config_for(parse_profile(profile))
     reference: dict[str, int] = {}
     expected = None
+    source: dict[str, object]
     sources = sum(x is not None for x in (case, a_file or b_file))
     if sources > 1:
         raise WorkloadError("give either --case or --a/--b or the synthetic sizes, not several")

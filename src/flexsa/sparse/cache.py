@@ -37,13 +37,31 @@ class CacheOutcome:
         return int(round(float(self.miss.sum())))
 
 
+def compiled_lru_available() -> bool:
+    """Whether the optional numba kernel can be used (``pip install flexsa[fast]``)."""
+    try:
+        import flexsa.sparse._lru_numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def simulate_lru(lines: np.ndarray, n_sets: int, ways: int, budget: int = 3_000_000,
-                 seed: int = 0) -> CacheOutcome:
-    """Misses of an LRU ``n_sets x ways`` cache on the line trace ``lines`` (cold start)."""
+                 seed: int = 0, engine: str = "auto") -> CacheOutcome:
+    """Misses of an LRU ``n_sets x ways`` cache on the line trace ``lines`` (cold start).
+
+    ``engine``: ``numba`` (exact, compiled), ``numpy`` (vectorised over sets, set sampling
+    above ``budget``) or ``auto`` (numba when installed).
+    """
     lines = np.asarray(lines, dtype=np.int64)
     miss = np.zeros(lines.size, dtype=np.float64)
     if lines.size == 0:
         return CacheOutcome(miss=miss, sampled_fraction=1.0)
+    if engine == "numba" or (engine == "auto" and compiled_lru_available()):
+        from flexsa.sparse._lru_numba import lru_kernel
+
+        flags = lru_kernel(np.ascontiguousarray(lines), int(n_sets), int(ways))
+        return CacheOutcome(miss=flags.astype(np.float64), sampled_fraction=1.0)
     sets = lines % n_sets
     order = _stable_order(sets, n_sets)
     sorted_sets = sets[order]
@@ -152,8 +170,8 @@ def reference_lru(lines: np.ndarray, n_sets: int, ways: int) -> np.ndarray:
     return flags
 
 
-def cyclic_misses(lines: np.ndarray, passes: int, n_sets: int, ways: int) -> tuple[
-        np.ndarray, np.ndarray]:
+def cyclic_misses(lines: np.ndarray, passes: int, n_sets: int, ways: int,
+                  engine: str = "auto") -> tuple[np.ndarray, np.ndarray]:
     """Miss flags of the first pass and of every later pass of a trace repeated ``passes`` times.
 
     Exact for LRU: in a set holding at most ``ways`` distinct lines, only the first touches
@@ -161,7 +179,7 @@ def cyclic_misses(lines: np.ndarray, passes: int, n_sets: int, ways: int) -> tup
     that is not an immediate repeat of the previous access to the same set misses.
     """
     lines = np.asarray(lines, dtype=np.int64)
-    first = simulate_lru(lines, n_sets, ways, budget=max(1, lines.size)).miss > 0
+    first = simulate_lru(lines, n_sets, ways, budget=max(1, lines.size), engine=engine).miss > 0
     if passes <= 1 or lines.size == 0:
         return first, np.zeros(lines.size, dtype=bool)
     sets = lines % n_sets

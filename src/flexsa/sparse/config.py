@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 from flexsa.errors import ConfigError
 
 
-class Dataflow(str, Enum):
+class Dataflow(StrEnum):
     """The six loop orders; an N variant is the M variant on ``C^T = B^T A^T``."""
 
     IP_M = "IP_M"
@@ -53,7 +53,7 @@ def parse_dataflow(name: str) -> Dataflow:
     raise ConfigError(f"unknown dataflow {name!r}: use one of {names}")
 
 
-class Profile(str, Enum):
+class Profile(StrEnum):
     """``reference`` follows the published simulator (spec section 6); ``ideal`` the prose."""
 
     REFERENCE = "reference"
@@ -92,6 +92,7 @@ class HardwareConfig:
     # Cache simulation budget: above this many line accesses, simulate a seeded sample
     # of the cache sets (set sampling) and scale the misses.
     lru_budget: int = 3_000_000
+    lru_engine: str = "auto"  # numba (exact, optional dependency), numpy, or auto
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -104,6 +105,8 @@ class HardwareConfig:
                 raise ConfigError(f"{name} must be > 0, got {value}")
         if self.psram_bytes < 0 or self.dram_gbps < 0 or self.dram_latency_ns < 0:
             raise ConfigError("psram_bytes, dram_gbps and dram_latency_ns must be >= 0")
+        if self.lru_engine not in {"auto", "numba", "numpy"}:
+            raise ConfigError(f"lru_engine must be auto, numba or numpy, got {self.lru_engine!r}")
         if self.clock_ghz <= 0:
             raise ConfigError(f"clock_ghz must be > 0, got {self.clock_ghz}")
         if self.cache_bytes % (self.cache_line_bytes * self.cache_ways):
@@ -145,8 +148,9 @@ def reference_config(**overrides: Any) -> HardwareConfig:
 def ideal_config(**overrides: Any) -> HardwareConfig:
     """The prose machine (spec section 2): 800 MHz, ~100 ns HBM2 at 256 GB/s, bw 16."""
     base = HardwareConfig(profile=Profile.IDEAL, dn_bw=16, rn_bw=16, dram_latency_ns=100.0,
-                          dram_gbps=256.0, clock_ghz=0.8, step_cycles=1, stationary_element_cycles=0.0,
-                          merge_row_overhead=6, time_output_writes=True)
+                          dram_gbps=256.0, clock_ghz=0.8, step_cycles=1,
+                          stationary_element_cycles=0.0, merge_row_overhead=6,
+                          time_output_writes=True)
     return replace(base, **overrides)
 
 

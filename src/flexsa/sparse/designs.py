@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from flexsa.errors import ConfigError
 from flexsa.sparse.config import M_DATAFLOWS, Dataflow, HardwareConfig, Profile
 from flexsa.sparse.engine import DataflowResult
 
 
-class Reduction(str, Enum):
+class Reduction(StrEnum):
     FAN = "fan"  # adder tree with variable clusters (SIGMA)
     MERGER = "merger"  # comparator/merger tree (SpArch, GAMMA)
     MRN = "mrn"  # merger-reduction network: adder + comparator per node (Flexagon)

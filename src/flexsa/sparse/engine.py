@@ -403,7 +403,8 @@ def _inner(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
     # Streamed B columns (CSC), re-streamed once per batch: exact cyclic LRU.
     col_first, col_lines = _line_span(ops.b_csc.indptr[:-1], ops.b_col_len, hw)
     lines, owner = _fiber_trace(col_first, col_lines, np.arange(n_out))
-    first, later = cyclic_misses(lines, n_batches, hw.cache_sets, hw.cache_ways)
+    first, later = cyclic_misses(lines, n_batches, hw.cache_sets, hw.cache_ways,
+                                 hw.lru_engine)
     col_miss_first = np.bincount(owner, weights=first, minlength=n_out) > 0
     col_miss_later = np.bincount(owner, weights=later, minlength=n_out) > 0
     misses = int(first.sum()) + max(0, n_batches - 1) * int(later.sum())
@@ -478,7 +479,8 @@ def _outer(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
     pair_batch = batch_of[pair_start]
     row_first, row_lines = _line_span(ops.b.indptr[:-1], ops.b_row_len, hw)
     lines, owner = _fiber_trace(row_first, row_lines, pair_k)
-    outcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget, hw.seed)
+    outcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget, hw.seed,
+                           hw.lru_engine)
     misses_b = np.bincount(pair_batch[owner], weights=outcome.miss, minlength=n_batches)
     distinct_elems = np.bincount(pair_batch, weights=ops.b_row_len[pair_k],
                                  minlength=n_batches).astype(np.int64)
@@ -535,7 +537,8 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
     mult = _fill_cycles(unit_nnz, np.cumsum(unit_nnz), hw, tally)
     row_first, row_lines = _line_span(ops.b.indptr[:-1], ops.b_row_len, hw)
     lines, owner = _fiber_trace(row_first, row_lines, ops.a.indices)
-    outcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget, hw.seed)
+    outcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget, hw.seed,
+                           hw.lru_engine)
     misses_u = np.bincount(unit_of_nnz[owner], weights=outcome.miss, minlength=n_units)
     # Output of each unit: rows that fit are final; merged at one element per cycle.
     n_chunks = np.where(ops.a_row_len > 0, _ceil_div(ops.a_row_len, hw.n_mult), 0)

@@ -86,10 +86,12 @@ class LayerRun:
 
 
 def run_layer(layer: SparseLayer, hw: HardwareConfig, seed: int = 0,
-              dataflows: Sequence[Dataflow] = ALL_DATAFLOWS) -> LayerRun:
+              dataflows: Sequence[Dataflow] = ALL_DATAFLOWS,
+              problem: SpGemmProblem | None = None) -> LayerRun:
     """Generate the layer's operands, compute C once, derive every dataflow's statistics."""
     start = time.perf_counter()
-    problem = layer.problem(seed)
+    if problem is None:
+        problem = layer.problem(seed)
     c = (problem.a @ problem.b).tocsr()
     c.sort_indices()
     operands = LayerOperands(problem, c)

@@ -49,9 +49,9 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     batches = int(_greedy_pack(chunk_len, hw.n_mult)[-1]) + 1 if chunk_len.size else 0
     col_steps = n_out if hw.profile is Profile.REFERENCE else int((np.diff(
         b.tocsc().indptr) > 0).sum())
-    ip_miss = lines_b if fits else lines_b * batches
-    ip = fill + batches * (col_steps * step + hw.step_cycles) + min(
-        ip_miss, batches * col_steps) * lat
+    # a column's lines are requested in one step: at most one DRAM round trip per column
+    ip_miss_rounds = min(col_steps, lines_b) * (1 if fits else batches)
+    ip = fill + batches * (col_steps * step + hw.step_cycles + lat / 2) + ip_miss_rounds * lat
 
     ks = np.repeat(np.arange(a.shape[1]), a_col_len)
     starts = np.arange(0, a.nnz, hw.n_mult)

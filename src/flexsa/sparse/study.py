@@ -29,8 +29,8 @@ def evaluate_signature(layer: SparseLayer, hw: HardwareConfig, seed: int) -> dic
     """Simulate all six dataflows of one layer and time the predictor on the same operands."""
     from flexsa.sparse.predictor import predict
 
-    run = run_layer(layer, hw, seed, ALL_DATAFLOWS)
     problem = layer.problem(seed)
+    run = run_layer(layer, hw, seed, ALL_DATAFLOWS, problem=problem)
     start = time.perf_counter()
     prediction = predict(problem.a, problem.b, hw)
     predictor_seconds = time.perf_counter() - start
