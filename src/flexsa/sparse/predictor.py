@@ -51,26 +51,39 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
         b.tocsc().indptr) > 0).sum())
     # a column's lines are requested in one step: at most one DRAM round trip per column
     ip_miss_rounds = min(col_steps, lines_b) * (1 if fits else batches)
-    ip = fill + batches * (col_steps * step + hw.step_cycles + lat / 2) + ip_miss_rounds * lat
+    ip = fill + batches * (col_steps * step + hw.step_cycles + lat + hw.tree_levels) + \
+        ip_miss_rounds * lat
 
     ks = np.repeat(np.arange(a.shape[1]), a_col_len)
     starts = np.arange(0, a.nnz, hw.n_mult)
     op_steps = np.maximum.reduceat(b_row_len[ks], starts) if a.nnz else np.zeros(0)
     op_batches = starts.size
-    touched = int(b_row_len[a_col_len > 0].sum())
-    op_miss = int(_ceil_div(touched * hw.element_bytes, hw.cache_line_bytes))
+    batch_of = np.arange(a.nnz) // hw.n_mult
+    first_pair = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])] if \
+        a.nnz else np.zeros(0, dtype=bool)
+    pair_lines = _ceil_div(b_row_len[ks[first_pair]] * hw.element_bytes, hw.cache_line_bytes)
+    lines_per_batch = np.bincount(batch_of[first_pair], weights=pair_lines,
+                                  minlength=op_batches)
+    op_miss_rounds = float(np.minimum(op_steps, lines_per_batch).sum())
     merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())
-    op = fill + float(op_steps.sum()) * step + op_batches * hw.step_cycles + min(
-        op_miss, float(op_steps.sum())) * lat + merge
+    op = fill + float(op_steps.sum()) * step + op_batches * (hw.step_cycles + lat) + \
+        op_miss_rounds * lat + merge
 
-    row_starts = np.cumsum(a_row_len) - a_row_len
-    nonempty = a_row_len > 0
-    g_steps = np.maximum.reduceat(b_len, row_starts[nonempty]) if a.nnz else np.zeros(0)
-    gathered_lines = float(_ceil_div(b_len * hw.element_bytes, hw.cache_line_bytes).sum())
-    g_miss = lines_b if fits else gathered_lines * (1.0 - hw.cache_bytes / max(
-        1, b.nnz * hw.element_bytes))
-    gust = fill + float(g_steps.sum()) * step + int(nonempty.sum()) * hw.step_cycles + min(
-        g_miss, float(g_steps.sum())) * lat
+    chunk_starts = np.cumsum(chunk_len) - chunk_len
+    g_steps = np.maximum.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    line_per_nnz = _ceil_div(b_len * hw.element_bytes, hw.cache_line_bytes)
+    g_lines = np.add.reduceat(line_per_nnz, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    if fits:
+        g_miss_rounds = min(float(lines_b), float(g_steps.sum()))
+    else:
+        miss_fraction = 1.0 - hw.cache_bytes / max(1, int(b.nnz) * hw.element_bytes)
+        g_miss_rounds = float(np.minimum(g_steps, g_lines * miss_fraction).sum())
+    units = int(chunk_len.size)
+    long_rows = a_row_len > hw.n_mult
+    gust_merge = float((c_row + hw.merge_row_overhead)[long_rows].sum())
+    a_lines = int(_ceil_div(int(a.nnz) * hw.element_bytes, hw.cache_line_bytes))
+    gust = fill + float(g_steps.sum()) * step + units * hw.step_cycles + min(
+        units, a_lines) * lat + g_miss_rounds * lat + gust_merge
     estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
     best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
     return Prediction(best=best, estimates=estimates)
