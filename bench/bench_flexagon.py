@@ -25,8 +25,10 @@ def main() -> None:
     parser.add_argument("--distinct", action="store_true", help="each distinct layer once")
     parser.add_argument("--profile", default="reference")
     parser.add_argument("--limit", type=int, default=0, help="only the first N layers")
+    parser.add_argument("--lru", default="auto", choices=["auto", "numba", "numpy"],
+                        help="cache-model engine (auto: numba when installed)")
     args = parser.parse_args()
-    hw = config_for(parse_profile(args.profile))
+    hw = config_for(parse_profile(args.profile), lru_engine=args.lru)
     layers = load_layers()
     if args.distinct:
         layers = list({layer.signature: layer for layer in reversed(layers)}.values())[::-1]
@@ -39,7 +41,12 @@ def main() -> None:
         timings.append((run.seconds, layer.key))
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     load = os.getloadavg()[0]
-    print(f"{len(layers)} layers x {len(ALL_DATAFLOWS)} dataflows ({args.profile} profile): "
+    from flexsa.sparse.cache import compiled_lru_available
+
+    engine = args.lru if args.lru != "auto" else (
+        "numba" if compiled_lru_available() else "numpy")
+    print(f"{len(layers)} layers x {len(ALL_DATAFLOWS)} dataflows ({args.profile} profile, "
+          f"{engine} LRU): "
           f"wall {wall:.1f} s, CPU {cpu:.1f} s, 1-min load average at the end {load:.1f} "
           f"on {os.cpu_count()} cores")
     slowest = ", ".join(f"{key} {sec:.1f}s" for sec, key in sorted(timings, reverse=True)[:5])
