@@ -30,6 +30,8 @@ class Prediction:
 
 def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
     """Estimated cycles of IP_M, OP_M and Gust_M and the predicted best."""
+    if hw.profile is Profile.IDEAL:
+        return _predict_ideal(a, b, hw)
     a_row_len = np.diff(a.indptr)
     b_row_len = np.diff(b.indptr)
     n_out = b.shape[1]
@@ -84,6 +86,74 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     a_lines = int(_ceil_div(int(a.nnz) * hw.element_bytes, hw.cache_line_bytes))
     gust = fill + float(g_steps.sum()) * step + units * hw.step_cycles + min(
         units, a_lines) * lat + g_miss_rounds * lat + gust_merge
+    estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
+    best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
+    return Prediction(best=best, estimates=estimates)
+
+
+def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
+    """The ideal profile's pipelined formulas with the DRAM-bandwidth bound."""
+    eb, lat, bw = hw.element_bytes, hw.dram_latency_cycles, hw.dram_bytes_per_cycle
+    a_row_len = np.diff(a.indptr)
+    b_row_len = np.diff(b.indptr)
+    n_out = b.shape[1]
+    b_bytes = int(b.nnz) * eb
+    fits = b_bytes <= hw.cache_bytes
+    rows = np.repeat(np.arange(a.shape[0]), a_row_len)
+    b_len = b_row_len[a.indices].astype(np.int64)
+    prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
+    c_row = n_out * (1.0 - np.exp(-prod_row / max(1, n_out)))
+    c_bytes = float(c_row.sum()) * eb
+    a_bytes = int(a.nnz) * eb
+
+    chunk_len, chunk_row = _chunks(a_row_len, hw.n_mult)
+    chunk_starts = np.cumsum(chunk_len) - chunk_len
+    batch_of_chunk = _greedy_pack(chunk_len, hw.n_mult)
+    batches = int(batch_of_chunk[-1]) + 1 if chunk_len.size else 0
+    chunk_prod = np.add.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    chunk_steps = np.maximum.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    batch_prod = np.bincount(batch_of_chunk, weights=chunk_prod, minlength=batches)
+    nonempty_cols = int((np.bincount(b.indices, minlength=n_out) > 0).sum())
+    ip_passes = 1 if fits else max(1, batches)
+    ip = float(np.maximum(nonempty_cols, np.ceil(batch_prod / hw.dn_bw)).sum()) + \
+        batches * hw.tree_levels + lat * ip_passes
+    ip = max(ip, (a_bytes + b_bytes * ip_passes + c_bytes) / bw)
+
+    a_csc = a.tocsc()
+    ks = np.repeat(np.arange(a.shape[1]), np.diff(a_csc.indptr))
+    starts = np.arange(0, a.nnz, hw.n_mult)
+    if a.nnz:
+        op_steps = np.maximum.reduceat(b_row_len[ks], starts)
+        op_prod = np.add.reduceat(b_row_len[ks], starts)
+        batch_of = np.arange(a.nnz) // hw.n_mult
+        first = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])]
+        distinct = np.bincount(batch_of[first], weights=b_row_len[ks[first]],
+                               minlength=starts.size)
+    else:
+        op_steps = op_prod = distinct = np.zeros(0)
+    products = float(prod_row.sum())
+    spill = max(0.0, products * eb - hw.psram_bytes)
+    merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())
+    op = float(np.maximum.reduce([op_steps, np.ceil(distinct / hw.dn_bw),
+                                  np.ceil(op_prod / hw.rn_bw)]).sum()) if a.nnz else 0.0
+    op += starts.size * lat + merge + 2 * spill / bw
+    op = max(op, (a_bytes + b_bytes + c_bytes + 2 * spill) / bw)
+
+    unit_prod = batch_prod
+    unit_steps = np.zeros(batches)
+    np.maximum.at(unit_steps, batch_of_chunk, chunk_steps)
+    unit_out = np.zeros(batches)
+    single = np.bincount(chunk_row, minlength=a.shape[0]) == 1
+    np.add.at(unit_out, batch_of_chunk, np.where(single[chunk_row], c_row[chunk_row], 0.0))
+    gathered = float(_ceil_div(b_len * eb, hw.cache_line_bytes).sum()) * hw.cache_line_bytes
+    miss_fraction = 0.0 if fits else 1.0 - hw.cache_bytes / max(1, b_bytes)
+    long_rows = a_row_len > hw.n_mult
+    gust = float(np.maximum.reduce([unit_steps, np.ceil(unit_prod / hw.dn_bw),
+                                    np.ceil(unit_out / hw.rn_bw)]).sum())
+    gust += lat * (1 + miss_fraction * batches) + float(
+        (c_row + hw.merge_row_overhead)[long_rows].sum())
+    gust = max(gust, (a_bytes + min(b_bytes, gathered) + gathered * miss_fraction + c_bytes)
+               / bw)
     estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
     best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
     return Prediction(best=best, estimates=estimates)
