@@ -122,6 +122,9 @@ def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Pr
     a_csc = a.tocsc()
     ks = np.repeat(np.arange(a.shape[1]), np.diff(a_csc.indptr))
     starts = np.arange(0, a.nnz, hw.n_mult)
+    op_steps: np.ndarray
+    op_prod: np.ndarray
+    distinct: np.ndarray
     if a.nnz:
         op_steps = np.maximum.reduceat(b_row_len[ks], starts)
         op_prod = np.add.reduceat(b_row_len[ks], starts)
