@@ -59,13 +59,14 @@ def simulate_cmd(
                                 "--nnz-a --nnz-b (sizes > 0, nnz >= 0)")
         problem = generate_problem(m, n, k, nnz_a, nnz_b, seed=seed)
         source = {"m": m, "n": n, "k": k, "nnz_a": nnz_a, "nnz_b": nnz_b, "seed": seed}
-    exact = (problem.a @ problem.b).toarray()
-    if expected is not None and not np.array_equal(exact, expected):
+    exact = (problem.a @ problem.b).tocsr()
+    if expected is not None and not np.array_equal(exact.toarray(), expected):
         raise WorkloadError(f"case {str(case)!r}: its C differs from A @ B")
     runs = []
     for flow in flows:
         c, result = simulate(problem, flow, hw)
-        error = float(np.abs(c.toarray() - exact).max()) if c.nnz or exact.size else 0.0
+        difference = (c - exact).tocsr()
+        error = float(abs(difference).max()) if difference.nnz else 0.0
         runs.append((result, error))
     if as_json:
         print_json({"problem": {"m": problem.m, "n": problem.n, "k": problem.k,
