@@ -30,7 +30,7 @@ def simulate_cmd(
     """Simulate C = A @ B: cycles (multiply/merge), traffic per tier, cache and PSRAM."""
     import numpy as np
 
-    from flexsa.report.output import print_json, print_table, provenance
+    from flexsa.report.output import print_json, provenance
     from flexsa.sparse.config import ALL_DATAFLOWS, config_for, parse_dataflow, parse_profile
     from flexsa.sparse.engine import simulate
     from flexsa.sparse.formats import generate_problem, load_case, load_matrix, make_problem
@@ -84,12 +84,28 @@ def simulate_cmd(
                      result.psram_spill_bytes, f"{ref:,}" if ref else "-",
                      f"{(result.cycles - ref) / ref:+.1%}" if ref else "-",
                      "ok" if error == 0.0 else f"err {error:g}"))
-    print_table(f"{problem.m}x{problem.k} @ {problem.k}x{problem.n} "
-                f"(nnz A {problem.a.nnz:,}, B {problem.b.nnz:,}), {hw.profile.value}",
-                ["dataflow", "cycles", "mult", "merge", "miss", "spill", "ref", "diff", "C"],
-                rows)
+    _print_wide_table(f"{problem.m}x{problem.k} @ {problem.k}x{problem.n} "
+                      f"(nnz A {problem.a.nnz:,}, B {problem.b.nnz:,}), {hw.profile.value}",
+                      ["dataflow", "cycles", "multiply", "merge", "miss rate", "spill bytes",
+                       "reference", "diff", "C"], rows)
     typer.echo("C: computed in each dataflow's order and compared with scipy (ok = exact); "
-               "miss = streamed-cache line miss rate; spill = PSRAM bytes spilled")
+               "miss rate = streamed-cache line misses per access")
+
+
+def _print_wide_table(title: str, columns: list[str], rows: list[tuple[object, ...]]) -> None:
+    """A rich table that is never truncated when stdout is not a terminal (pipes, tests)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index == 0 else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:
