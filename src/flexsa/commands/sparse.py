@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -92,7 +93,8 @@ def simulate_cmd(
                "miss rate = streamed-cache line misses per access")
 
 
-def _print_wide_table(title: str, columns: list[str], rows: list[tuple[object, ...]]) -> None:
+def _print_wide_table(title: str, columns: Sequence[str],
+                      rows: Sequence[Sequence[object]]) -> None:
     """A rich table that is never truncated when stdout is not a terminal (pipes, tests)."""
     from rich.console import Console
     from rich.table import Table
