@@ -10,9 +10,9 @@ from flexsa.sparse.engine import simulate
 from flexsa.sparse.formats import builtin_case_path, load_case
 
 # Relative error bounds per dataflow, as documented in docs/flexagon.md (measured:
-# IP_M -11.5%, IP_N -0.5%, OP_M +24.2%, OP_N -13.3%, Gust_M +1.2%, Gust_N -1.0%).
-TOLERANCE = {"IP_M": 0.13, "IP_N": 0.03, "OP_M": 0.26, "OP_N": 0.15, "Gust_M": 0.03,
-             "Gust_N": 0.03}
+# IP_M -4.2%, IP_N +11.8%, OP_M -3.3%, OP_N -9.7%, Gust_M -5.9%, Gust_N +0.6%).
+TOLERANCE = {"IP_M": 0.06, "IP_N": 0.13, "OP_M": 0.05, "OP_N": 0.11, "Gust_M": 0.07,
+             "Gust_N": 0.02}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,8 @@ def test_gustavson_has_no_merge_phase(case) -> None:
 
 
 def test_ranking_of_families(case) -> None:
-    """The reference ranks OP_M fastest and Gust_N slowest on this case."""
+    """The reference ranks OP_M fastest, IP_M second and Gust_N slowest on this case."""
     results = {f.value: simulate(case.problem, f, reference_config())[1].cycles
                for f in ALL_DATAFLOWS}
-    assert max(results, key=results.get) == "Gust_N"
+    ranked = sorted(results, key=results.get)
+    assert ranked[:2] == ["OP_M", "IP_M"] and ranked[-1] == "Gust_N"

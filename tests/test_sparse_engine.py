@@ -131,3 +131,20 @@ def test_matrix_inputs_are_validated() -> None:
     with pytest.raises(WorkloadError, match="nnz of A"):
         generate_problem(2, 2, 2, 5, 1)
     assert make_problem(sp.eye(3), sp.eye(3)).n == 3
+
+
+def test_miss_rounds_share_a_step() -> None:
+    from flexsa.sparse.engine import _miss_rounds
+
+    hw = reference_config()  # 32 elements per line
+    # two fibres starting at elements 0 and 40: lines 0,1 (fibre 0) and 1,2 (fibre 1)
+    lines = np.array([0, 1, 1, 2])
+    start = np.array([0, 0, 40, 40])
+    miss = np.array([1.0, 1.0, 0.0, 1.0])  # line 1 missed by fibre 0's access only
+    group = np.zeros(4, dtype=np.int64)
+    rounds = _miss_rounds(miss, lines, start, group, 1, np.array([60]), True, hw)
+    # line 0 at step 0; line 1 is first needed by fibre 1 at step 0 (the round is shared);
+    # line 2 at step 64 - 40 = 24: two rounds
+    assert rounds.tolist() == [2]
+    fallback = _miss_rounds(miss, lines, start, group, 1, np.array([2]), False, hw)
+    assert fallback.tolist() == [2]  # min(steps, misses)

@@ -85,8 +85,8 @@ class HardwareConfig:
     dram_gbps: float = 0.0  # 0 = no bandwidth limit (the reference runs)
     clock_ghz: float = 1.0
     # Calibrated against the reference simulator (docs/flexagon.md, "Calibration").
-    step_cycles: int = 2  # one controller step: issue + cache round trip (all hits)
-    stationary_element_cycles: float = 2.0  # per stationary element configured (fill)
+    step_cycles: int = 3  # one controller step: issue + cache round trip (all hits)
+    stationary_element_cycles: float = 2.5  # per stationary element configured (fill)
     merge_row_overhead: int = 10  # per output row and merge pass (tree fill + switch)
     time_output_writes: bool = True
     # Cache simulation budget: above this many line accesses, simulate a seeded sample

@@ -261,6 +261,38 @@ def _stationary_fill_misses(batch_end: np.ndarray, hw: HardwareConfig) -> np.nda
     return last_line > previous
 
 
+def _miss_rounds(outcome_miss: np.ndarray, lines: np.ndarray, fiber_start: np.ndarray,
+                 group: np.ndarray, n_groups: int, steps: np.ndarray, exact: bool,
+                 hw: HardwareConfig) -> np.ndarray:
+    """DRAM round trips per batch when every step waits for all of its loads.
+
+    Access ``i`` reads line ``lines[i]`` of a fibre starting at element ``fiber_start[i]``;
+    one element per step, so the line is first needed at step
+    ``max(0, first element of the line - fibre start)``. A missing line costs one round at
+    the earliest step that needs it; misses needed at the same step share the round. With
+    sampled (fractional) miss weights, falls back to ``min(steps, misses)`` per batch.
+    """
+    if not exact:
+        misses = np.bincount(group, weights=outcome_miss, minlength=n_groups)
+        return np.minimum(steps, np.ceil(misses)).astype(np.int64)
+    missed = outcome_miss > 0
+    if not missed.any():
+        return np.zeros(n_groups, dtype=np.int64)
+    per_line = max(1, hw.cache_line_bytes // hw.element_bytes)
+    step = np.maximum(0, lines * per_line - fiber_start)
+    key = group * (int(lines.max()) + 1) + lines  # one (group, line) pair
+    # earliest step that needs each (group, line), and whether any of its accesses missed
+    order = np.lexsort((step, key))
+    key, step, missed = key[order], step[order], missed[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    any_miss = np.maximum.reduceat(missed, starts)
+    round_group = key[starts][any_miss] // (int(lines.max()) + 1)
+    round_step = step[starts][any_miss]
+    width = int(round_step.max()) + 1
+    pairs = np.unique(round_group * width + round_step)  # misses at one step share a round
+    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
+
+
 def _ceil_div(x: np.ndarray | int, y: int) -> np.ndarray:
     return -(-np.asarray(x, dtype=np.int64) // y)
 
@@ -482,13 +514,15 @@ def _outer(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
     outcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget, hw.seed,
                            hw.lru_engine)
     misses_b = np.bincount(pair_batch[owner], weights=outcome.miss, minlength=n_batches)
+    rounds_b = _miss_rounds(outcome.miss, lines, ops.b.indptr[pair_k][owner], pair_batch[owner],
+                            n_batches, steps_b, outcome.sampled_fraction == 1.0, hw)
     distinct_elems = np.bincount(pair_batch, weights=ops.b_row_len[pair_k],
                                  minlength=n_batches).astype(np.int64)
     steps = int(steps_b.sum())
     if hw.profile is Profile.REFERENCE:
         issue = int((steps_b * _ceil_div(batch_nnz, hw.dn_bw)).sum())
         wait = steps * hw.step_cycles
-        miss_wait = int(np.minimum(steps_b, np.ceil(misses_b)).sum()) * hw.dram_latency_cycles
+        miss_wait = int(rounds_b.sum()) * hw.dram_latency_cycles
     else:
         issue = int(np.maximum.reduce([steps_b, _ceil_div(distinct_elems, hw.dn_bw),
                                        _ceil_div(products_b, hw.rn_bw)]).sum())
@@ -540,6 +574,9 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
     outcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget, hw.seed,
                            hw.lru_engine)
     misses_u = np.bincount(unit_of_nnz[owner], weights=outcome.miss, minlength=n_units)
+    rounds_u = _miss_rounds(outcome.miss, lines, ops.b.indptr[ops.a.indices][owner],
+                            unit_of_nnz[owner], n_units, steps_u,
+                            outcome.sampled_fraction == 1.0, hw)
     # Output of each unit: rows that fit are final; merged at one element per cycle.
     n_chunks = np.where(ops.a_row_len > 0, _ceil_div(ops.a_row_len, hw.n_mult), 0)
     single = n_chunks == 1
@@ -551,7 +588,7 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
     if hw.profile is Profile.REFERENCE:
         issue = int((steps_u * _ceil_div(unit_nnz, hw.dn_bw)).sum())
         wait = steps * hw.step_cycles
-        miss_wait = int(np.minimum(steps_u, np.ceil(misses_u)).sum()) * hw.dram_latency_cycles
+        miss_wait = int(rounds_u.sum()) * hw.dram_latency_cycles
         root = int(np.maximum(0, out_u - steps_u * (1 + hw.step_cycles)).sum())
     else:
         issue = int(np.maximum.reduce([steps_u, _ceil_div(products_u, hw.dn_bw),
