@@ -280,15 +280,18 @@ def _miss_rounds(outcome_miss: np.ndarray, lines: np.ndarray, fiber_start: np.nd
         return np.zeros(n_groups, dtype=np.int64)
     per_line = max(1, hw.cache_line_bytes // hw.element_bytes)
     step = np.maximum(0, lines * per_line - fiber_start)
-    key = group * (int(lines.max()) + 1) + lines  # one (group, line) pair
-    # earliest step that needs each (group, line), and whether any of its accesses missed
-    order = np.lexsort((step, key))
-    key, step, missed = key[order], step[order], missed[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    any_miss = np.maximum.reduceat(missed, starts)
-    round_group = key[starts][any_miss] // (int(lines.max()) + 1)
-    round_step = step[starts][any_miss]
+    # Within a batch the fibres come in increasing k and B is stored in k order, so the
+    # trace's lines never decrease inside a batch: equal (batch, line) accesses are runs.
+    run_start = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) |
+                                     (lines[1:] != lines[:-1])])
+    any_miss = np.maximum.reduceat(missed, run_start)
+    round_group = group[run_start][any_miss]
+    round_step = np.minimum.reduceat(step, run_start)[any_miss]  # earliest step needing it
     width = int(round_step.max()) + 1
+    if n_groups * width <= 64_000_000:  # distinct (batch, step) pairs via a bitmap
+        seen = np.zeros(n_groups * width, dtype=bool)
+        seen[round_group * width + round_step] = True
+        return seen.reshape(n_groups, width).sum(axis=1).astype(np.int64)
     pairs = np.unique(round_group * width + round_step)  # misses at one step share a round
     return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
 

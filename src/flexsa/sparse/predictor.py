@@ -66,7 +66,8 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     pair_lines = _ceil_div(b_row_len[ks[first_pair]] * hw.element_bytes, hw.cache_line_bytes)
     lines_per_batch = np.bincount(batch_of[first_pair], weights=pair_lines,
                                   minlength=op_batches)
-    op_miss_rounds = float(np.minimum(op_steps, lines_per_batch).sum())
+    rows_per_batch = np.bincount(batch_of[first_pair], minlength=op_batches)
+    op_miss_rounds = float(_expected_rounds(op_steps, lines_per_batch, rows_per_batch).sum())
     merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())
     op = fill + float(op_steps.sum()) * step + op_batches * (hw.step_cycles + lat) + \
         op_miss_rounds * lat + merge
@@ -75,11 +76,14 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     g_steps = np.maximum.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
     line_per_nnz = _ceil_div(b_len * hw.element_bytes, hw.cache_line_bytes)
     g_lines = np.add.reduceat(line_per_nnz, chunk_starts) if a.nnz else np.zeros(0, np.int64)
-    if fits:
-        g_miss_rounds = min(float(lines_b), float(g_steps.sum()))
+    if fits:  # compulsory misses only: the fraction of B not yet touched by earlier chunks
+        before = (np.cumsum(g_lines) - g_lines).astype(np.float64)
+        miss_fraction = np.exp(-before / max(1, lines_b))
     else:
-        miss_fraction = 1.0 - hw.cache_bytes / max(1, int(b.nnz) * hw.element_bytes)
-        g_miss_rounds = float(np.minimum(g_steps, g_lines * miss_fraction).sum())
+        miss_fraction = np.full(g_lines.size, 1.0 - hw.cache_bytes / max(
+            1, int(b.nnz) * hw.element_bytes))
+    g_miss_rounds = float(_expected_rounds(g_steps, g_lines * miss_fraction,
+                                           chunk_len * miss_fraction).sum())
     units = int(chunk_len.size)
     long_rows = a_row_len > hw.n_mult
     gust_merge = float((c_row + hw.merge_row_overhead)[long_rows].sum())
@@ -89,6 +93,16 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
     best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
     return Prediction(best=best, estimates=estimates)
+
+
+def _expected_rounds(steps: np.ndarray, missing_lines: np.ndarray,
+                     first_lines: np.ndarray) -> np.ndarray:
+    """Expected DRAM rounds per batch: each fibre's first line is needed at step 0; the other
+    missing lines fall on random steps, and lines needed at the same step share a round."""
+    steps = np.maximum(np.asarray(steps, dtype=np.float64), 1.0)
+    first = np.minimum(1.0, np.asarray(first_lines, dtype=np.float64))
+    extra = np.maximum(0.0, np.asarray(missing_lines, dtype=np.float64) - first_lines)
+    return first + steps * (1.0 - np.exp(-extra / steps))
 
 
 def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
