@@ -90,6 +90,12 @@ def flexagon(
                               "use a new --out directory")
     config_path.write_text(json.dumps(run_key, indent=2))
     records = _read_records(records_path)
+    if records_path.exists() and records_path.stat().st_size:
+        with records_path.open("rb") as handle:  # a line cut by an interrupted run
+            handle.seek(-1, 2)
+            if handle.read(1) != b"\n":
+                with records_path.open("a") as sink:
+                    sink.write("\n")
     todo: dict[str, SparseLayer] = {}
     for layer in layers:
         if layer.signature not in records and layer.signature not in todo:
