@@ -80,10 +80,10 @@ def compute_c(problem: SpGemmProblem, dataflow: Dataflow,
     work = problem.transposed() if dataflow.transposed else problem
     if _product_count(work) > expand_limit:
         c = (work.a @ work.b).tocsr()
-    elif dataflow.family == "IP":
-        c = _inner_product(work)
     else:
-        c = _expand_and_merge(work, by_row=dataflow.family == "Gust")
+        # IP: the matching (k) pairs of A row m and B column n are exactly the products
+        # A[m,k] B[k,n] that exist; reducing them per (m, n) is the inner product.
+        c = _expand_and_merge(work, by_row=dataflow.family != "OP")
     c = c.T.tocsr() if dataflow.transposed else c
     c.sum_duplicates()
     c.sort_indices()
@@ -115,12 +115,6 @@ def _expand_and_merge(problem: SpGemmProblem, by_row: bool) -> sp.csr_matrix:
                            shape=(a.shape[0], b.shape[1])).tocsr()  # merge: sum duplicates
     merged.eliminate_zeros()
     return merged
-
-
-def _inner_product(problem: SpGemmProblem) -> sp.csr_matrix:
-    """Intersect every A row with every B column (as products keyed by k) and reduce."""
-    c = _expand_and_merge(problem, by_row=True)  # same products, reduced per (m, n)
-    return c
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -556,8 +550,7 @@ def _outer(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowRe
 
 def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> DataflowResult:
     tally = _Tally()
-    m_rows = ops.a.shape[0]
-    chunk_len, chunk_row = _chunks(ops.a_row_len, hw.n_mult)
+    chunk_len, _ = _chunks(ops.a_row_len, hw.n_mult)
     if hw.profile is Profile.REFERENCE:
         unit_of_chunk = np.arange(chunk_len.size)  # one row (chunk) of A at a time
     else:
@@ -603,7 +596,7 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
     tally.add("stream_wait", wait)
     tally.add("stream_miss_wait", miss_wait)
     tally.add("merge_root_excess", root)
-    mult += issue + wait + miss_wait + root + n_units * 0
+    mult += issue + wait + miss_wait + root
     # Rows longer than the array leave partial fibres in the PSRAM: merged afterwards.
     long_rows = n_chunks > 1
     merge, merge_reads, merge_writes = _merge_rows(
@@ -617,7 +610,6 @@ def _gustavson(ops: _Operands, dataflow: Dataflow, hw: HardwareConfig) -> Datafl
     parts = {"streamed": int(b_len.sum()), "distributed": int(b_len.sum()),
              "psram_writes": int(long_products.sum()) + merge_writes,
              "psram_reads": merge_reads}
-    del m_rows, chunk_row
     return _finish(dataflow, hw, tally, mult=mult + writes_out, merge=merge, steps=steps,
                    fills=n_units, ops=ops, traffic_parts=parts,
                    cache=(outcome.accesses, outcome.misses, outcome.sampled_fraction),
