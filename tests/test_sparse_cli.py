@@ -150,3 +150,18 @@ def test_resume_after_a_cut_line(tmp_path: Path, capsys) -> None:
     lines = (out / "layers.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["signature"] == json.loads(records[1])["signature"]
     capsys.readouterr()
+
+
+def test_save_c_matches_scipy(tmp_path: Path, capsys) -> None:
+    from flexsa.cli import main
+    from flexsa.sparse.formats import generate_problem
+
+    target = tmp_path / "c.npz"
+    with pytest.raises(SystemExit) as done:
+        main(["sparse", "simulate", "-d", "OP_N", "--m", "9", "--n", "11", "--k", "13",
+              "--nnz-a", "40", "--nnz-b", "60", "--seed", "4", "--save-c", str(target)])
+    assert done.value.code == 0
+    problem = generate_problem(9, 11, 13, 40, 60, seed=4)
+    np.testing.assert_array_equal(sp.load_npz(target).toarray(),
+                                  problem.a.toarray() @ problem.b.toarray())
+    capsys.readouterr()

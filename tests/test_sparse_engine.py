@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flexsa.sparse.config import ALL_DATAFLOWS, Dataflow, ideal_config, reference_config
 from flexsa.sparse.engine import _chunks, _greedy_pack, compute_c, simulate
@@ -148,3 +150,19 @@ def test_miss_rounds_share_a_step() -> None:
     assert rounds.tolist() == [2]
     fallback = _miss_rounds(miss, lines, start, group, 1, np.array([2]), False, hw)
     assert fallback.tolist() == [2]  # min(steps, misses)
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 12), n=st.integers(1, 12), k=st.integers(1, 90),
+       density_a=st.floats(0.0, 1.0), density_b=st.floats(0.0, 1.0),
+       seed=st.integers(0, 10_000))
+def test_random_problems_exact_for_every_dataflow(m: int, n: int, k: int, density_a: float,
+                                                  density_b: float, seed: int) -> None:
+    problem = generate_problem(m, n, k, int(density_a * m * k), int(density_b * k * n),
+                               seed=seed)
+    expected = problem.a.toarray() @ problem.b.toarray()
+    for flow in ALL_DATAFLOWS:
+        c, result = simulate(problem, flow, reference_config())
+        np.testing.assert_array_equal(c.toarray(), expected)
+        assert result.products == int(np.diff(problem.a.tocsc().indptr) @ np.diff(
+            problem.b.indptr))

@@ -27,6 +27,8 @@ def simulate_cmd(
     seed: int = typer.Option(0, "--seed", help="seed of the synthetic operands"),
     profile: str = typer.Option("reference", "--profile", help="reference or ideal timing"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    save_c: Path | None = typer.Option(None, "--save-c",
+                                       help="write C (of the first dataflow) as a scipy .npz"),
 ) -> None:
     """Simulate C = A @ B: cycles (multiply/merge), traffic per tier, cache and PSRAM."""
     import numpy as np
@@ -69,6 +71,12 @@ def simulate_cmd(
         difference = (c - exact).tocsr()
         error = float(abs(difference).max()) if difference.nnz else 0.0
         runs.append((result, error))
+        if save_c is not None and len(runs) == 1:
+            import scipy.sparse as sp
+
+            if save_c.suffix != ".npz":
+                raise WorkloadError(f"--save-c {str(save_c)!r}: use a .npz file name")
+            sp.save_npz(save_c, c)
     if as_json:
         print_json({"problem": {"m": problem.m, "n": problem.n, "k": problem.k,
                                 "nnz_a": int(problem.a.nnz), "nnz_b": int(problem.b.nnz)},
