@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "verify",
     "pack",
     "colcomb",
+    "sparse",
     "sweep",
 )
 
