@@ -81,3 +81,24 @@ def test_flexsa_sweep_stays_callable_after_the_package_is_imported():
 
     frame = flexsa.sweep({"arch": "1G1C", "model": "resnet50", "batch": 4})
     assert len(frame) == 1
+
+
+def test_simulate_prunes_an_imported_onnx_model(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = [numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name)
+               for name, shape in (("w1", (64, 16, 3, 3)), ("w2", (32, 64, 3, 3)))]
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], name="conv1", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["r"], name="relu"),
+             helper.make_node("Conv", ["r", "w2"], ["y"], name="conv2", pads=[1, 1, 1, 1])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, [1, 16, 32, 32])], [helper.make_tensor_value_info(
+            "y", TensorProto.FLOAT, None)], weights)
+    path = tmp_path / "two.onnx"
+    onnx.save(helper.make_model(graph), path)
+    dense = flexsa.simulate("1G1F", str(path), batch=8)
+    pruned = flexsa.simulate("1G1F", str(path), batch=8, pruning="0.6", epoch=90)
+    assert pruned.macs < dense.macs
+    assert pruned.model is not None and pruned.model.layer("conv1").cout < 64

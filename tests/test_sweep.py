@@ -299,8 +299,11 @@ def test_spec_files_are_relative_to_the_spec_and_part_of_its_identity(tmp_path):
     (tmp_path / "my_array.yaml").write_text("base: 1G1F\ncore_rows: 16\n")
     with pytest.raises(ConfigError, match="another sweep spec"):
         run_sweep(spec_path, out)
-    with pytest.raises(ConfigError, match="needs a built-in model"):
-        run_sweep(load_spec({**spec, "pruning": ["low@10"]}, tmp_path), tmp_path / "p.sqlite")
+    pruned = sweep_frame(run_sweep(load_spec({**spec, "arch": ["1G1F"], "pruning": [
+        "none", "high@80"]}, tmp_path), tmp_path / "p.sqlite").store)
+    assert "below the smallest reachable" in pruned["error"].iloc[1]
+    assert list(pruned["status"]) == ["ok", "error", "ok", "ok"]   # net.onnx: nothing prunable
+    assert pruned["macs"].iloc[3] < pruned["macs"].iloc[2]         # resnet50 pruned
 
 
 def test_memory_settings_give_energy_and_dram_traffic(tmp_path):

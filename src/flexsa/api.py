@@ -75,11 +75,14 @@ def _model(model: str | Path | Model, width_mult: float, pruning: str | None,
     from flexsa.workloads.sources import load_workload
 
     if pruning is not None and pruning != "none":
-        if not isinstance(model, str) or epoch is None:
-            raise WorkloadError("pruning needs a built-in model name and epoch=E")
-        from flexsa.workloads.pruning import pruned_model
+        if epoch is None:
+            raise WorkloadError("pruning needs epoch=E (the training epoch to simulate)")
+        from flexsa.workloads.pruning import make_trajectory
 
-        base = pruned_model(model, pruning, epoch)
+        source = model if isinstance(model, Model) else str(model)
+        if isinstance(source, str) and Path(source).suffix:
+            source = load_workload(source)
+        base = make_trajectory(source, pruning).model_at(epoch)
         return base if width_mult == 1.0 else base.scaled(width_mult)
     if isinstance(model, Model):
         return model if width_mult == 1.0 else model.scaled(width_mult)

@@ -38,9 +38,13 @@ def _model(ref: str, knobs: tuple[tuple[str, Any], ...], strength: str, epoch: i
 
 @lru_cache(maxsize=8)
 def _trajectory(ref: str, strength: str) -> Any:
-    from flexsa.workloads.pruning import make_trajectory
+    """The PruneTrain trajectory of a zoo model or of an imported model file."""
+    from pathlib import Path
 
-    return make_trajectory(ref, strength)
+    from flexsa.workloads.pruning import make_trajectory
+    from flexsa.workloads.sources import load_workload
+
+    return make_trajectory(load_workload(ref) if Path(ref).suffix else ref, strength)
 
 
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, float | int]:

@@ -78,10 +78,6 @@ def check_points(points: list[Point]) -> None:
         except FlexsaError as err:
             raise ConfigError(f"sweep point {point.params()}: {err}") from None
     _check_memory({point.memory for point in points}, points[0] if points else None)
-    for point in points:
-        if point.pruning.strength != "none" and point.model.is_file:
-            raise ConfigError(f"pruning {point.pruning.label!r} needs a built-in model, "
-                              f"not the file {point.model.label!r}; use pruning: none")
 
 
 def _check_memory(settings: set[str | float], sample: Point | None) -> None:
