@@ -84,6 +84,7 @@ def test_spec_values_may_be_scalars_and_pruning_parses():
     ({"memory": ["fast"]}, "memory 'fast'"),
     ({"batch": [0]}, "batch"),
     ({"batch": [8, 8]}, "twice"),
+    ({"arch": ["1g1f", "1G1F"]}, "'arch' lists a value twice"),
 ])
 def test_bad_spec_is_one_config_error(change, message):
     with pytest.raises((ConfigError, WorkloadError), match=message.replace("(", r"\(")) as err:

@@ -161,9 +161,13 @@ def load_spec(source: str | Path | Mapping[str, Any], base_dir: Path | None = No
     for axis in ("arch", "model", "batch", "pruning", "memory"):
         if not getattr(raw, axis):
             raise ConfigError(f"{label}: {axis!r} must list at least one value")
+    arch = [_arch_entry(a, base, label) for a in raw.arch]
+    model = [_model_entry(m, base, label) for m in raw.model]
+    _unique([e.ref for e in arch], "arch", label)
+    _unique([e.ref for e in model], "model", label)
     return SweepSpec(
-        arch=tuple(_arch_entry(a, base, label) for a in _unique(raw.arch, "arch", label)),
-        model=tuple(_model_entry(m, base, label) for m in _unique(raw.model, "model", label)),
+        arch=tuple(arch),
+        model=tuple(model),
         batch=tuple(_batch(b, label) for b in _unique(raw.batch, "batch", label)),
         pruning=tuple(_pruning(p, label) for p in _unique(raw.pruning, "pruning", label)),
         memory=tuple(_memory(m, label) for m in _unique(raw.memory, "memory", label)),
