@@ -12,19 +12,19 @@ import typer
 # Each entry is a module in this package with a ``register(app: typer.Typer)`` function.
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
-    "energy",
-    "area",
-    "prune",
-    "reproduce",
-    "scalesim",
     "arch",
     "compile",
     "simulate",
     "verify",
+    "scalesim",
+    "energy",
+    "area",
+    "prune",
+    "sweep",
     "pack",
     "colcomb",
     "sparse",
-    "sweep",
+    "reproduce",
 )
 
 
