@@ -52,3 +52,14 @@ def test_bad_input_is_one_line_exit_2(args: list[str], needle: str) -> None:
     assert needle in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["reproduce", "flexagon", "--out", "/proc/flexsa-not-writable", "--quick"],
+    ["energy", "export", "--format", "accelergy", "/proc/flexsa-not-writable", "--arch", "1G1F"],
+])
+def test_unwritable_output_directory_is_one_line(args: list[str]) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> None:
     except FlexsaError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
+    except OSError as err:  # an unwritable output directory, a missing input file, ...
+        where = f" {err.filename!r}" if err.filename else ""
+        print(f"error: cannot access{where}: {err.strerror or err}; check the path and its "
+              "permissions", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover
