@@ -1,0 +1,165 @@
+"""Run the matrix: plan the work not yet done, simulate it (in worker processes), and
+journal every record the moment its unit finishes, under a rich progress bar."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+from flexsa.report.evaluation.backend import Backend, Metrics
+from flexsa.report.evaluation.journal import Journal, RunRecord, make_record
+from flexsa.report.evaluation.matrix import (
+    SPLIT_CONFIGS,
+    EvalSettings,
+    Interval,
+    Target,
+    Variant,
+    record_key,
+    targets_for,
+)
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One model instance on one architecture: its (study, config, memory) targets."""
+
+    variant: Variant
+    interval: Interval
+    model: Any
+    arch: str
+    targets: tuple[Target, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.variant.run} e{self.interval.epoch_start} {self.arch}"
+
+    @property
+    def cost(self) -> float:
+        """A rough size for scheduling the biggest units first."""
+        return float(getattr(self.model, "macs", 0)) * self.variant.batch
+
+
+def arch_of(target: Target) -> str:
+    return SPLIT_CONFIGS[target.config] if target.study == "splitting" else target.config
+
+
+def plan(settings: EvalSettings, backend: Backend, done: set[str]) -> list[WorkUnit]:
+    """Every unit with at least one target whose record is not in ``done``."""
+    units: list[WorkUnit] = []
+    for variant in settings.selected_variants:
+        targets = targets_for(settings, variant)
+        if not targets:
+            continue
+        instances = backend.instances(variant, settings.epochs, settings.interval,
+                                      settings.seed)
+        for interval, model in instances:
+            todo = [t for t in targets if record_key(t, variant.run, interval.index) not in done]
+            for arch in dict.fromkeys(arch_of(t) for t in todo):
+                mine = tuple(t for t in todo if arch_of(t) == arch)
+                units.append(WorkUnit(variant, interval, model, arch, mine))
+    return sorted(units, key=lambda u: -u.cost)
+
+
+def run_unit(backend: Backend, unit: WorkUnit, dgrad_form: str) -> list[RunRecord]:
+    """Simulate one unit; each memory mode once even if several studies want it."""
+    workload = backend.workload(unit.model, unit.variant.batch, dgrad_form)
+    by_memory: dict[str, tuple[Metrics, float]] = {}
+    records = []
+    for target in unit.targets:
+        if target.memory not in by_memory:
+            start = time.perf_counter()
+            metrics = backend.simulate(unit.arch, workload, target.memory)
+            by_memory[target.memory] = (metrics, time.perf_counter() - start)
+        metrics, seconds = by_memory[target.memory]
+        records.append(make_record(target, unit.variant, unit.interval, metrics, seconds))
+    return records
+
+
+def _serial(backend: Backend, units: list[WorkUnit],
+            dgrad_form: str) -> Iterator[list[RunRecord]]:
+    for unit in units:
+        yield run_unit(backend, unit, dgrad_form)
+
+
+def _parallel(pool: ProcessPoolExecutor, backend: Backend, units: list[WorkUnit],
+              dgrad_form: str) -> Iterator[list[RunRecord]]:
+    """Submit every unit now (the workers fork before any progress thread starts)."""
+    futures: list[Future[list[RunRecord]]] = [
+        pool.submit(run_unit, backend, unit, dgrad_form) for unit in units]
+    return (future.result() for future in as_completed(futures))
+
+
+def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: set[str],
+            jobs: int = 1, progress: bool = True,
+            on_record: Callable[[RunRecord], None] | None = None) -> int:
+    """Run every unit not yet done; journal each record; return how many were written."""
+    units = plan(settings, backend, done)
+    total = sum(len(u.targets) for u in units)
+    if jobs <= 1 or len(units) <= 1:
+        return _drain(_serial(backend, units, settings.dgrad_form), journal, total,
+                      len(done), progress, on_record)
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(units)),
+                               mp_context=multiprocessing.get_context("fork"))
+    try:
+        results = _parallel(pool, backend, units, settings.dgrad_form)
+        return _drain(results, journal, total, len(done), progress, on_record)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _drain(results: Iterator[list[RunRecord]], journal: Journal, total: int, resumed: int,
+           progress: bool, on_record: Callable[[RunRecord], None] | None) -> int:
+    written = 0
+    with _progress(progress, total, resumed) as advance:
+        for records in results:
+            for record in records:
+                journal.append(record)
+                if on_record is not None:
+                    on_record(record)
+            written += len(records)
+            advance(len(records), records[0].key.rsplit("/", 1)[0] if records else "")
+    return written
+
+
+class _NoProgress:
+    def __enter__(self) -> Callable[[int, str], None]:
+        return lambda n, label: None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _RichProgress:
+    def __init__(self, total: int, resumed: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(),
+                                 TimeRemainingColumn(), TextColumn("{task.fields[last]}"),
+                                 console=Console(stderr=True))
+        note = f" (resumed, {resumed} done before)" if resumed else ""
+        self.task = self.progress.add_task(f"FlexSA evaluation{note}", total=total, last="")
+
+    def __enter__(self) -> Callable[[int, str], None]:
+        self.progress.__enter__()
+        return lambda n, label: self.progress.update(self.task, advance=n, last=label)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+
+def _progress(enabled: bool, total: int, resumed: int) -> _NoProgress | _RichProgress:
+    return _RichProgress(total, resumed) if enabled else _NoProgress()
