@@ -12,6 +12,7 @@ import typer
 # Each entry is a module in this package with a ``register(app: typer.Typer)`` function.
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
+    "prune",
     "reproduce",
 )
 
