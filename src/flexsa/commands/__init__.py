@@ -14,6 +14,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "model",
     "prune",
     "reproduce",
+    "arch",
+    "compile",
+    "simulate",
+    "verify",
 )
 
 

@@ -1,0 +1,122 @@
+"""``flexsa simulate``: time one GEMM or a model's training GEMMs on an accelerator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from flexsa.errors import ConfigError, FlexsaError, WorkloadError
+
+DATAFLOWS = ("is", "ws", "os")
+
+
+def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str,
+              width_mult: float, dgrad_form: str) -> tuple[list[Any], dict[str, Any]]:
+    from flexsa.workloads.layers import Gemm, Phase
+
+    if (gemm is None) == (model is None):
+        raise WorkloadError("give exactly one of --gemm M,N,K or --model NAME --batch B")
+    if gemm is not None:
+        from flexsa.compiler.gemm_spec import parse_gemm_spec
+
+        m, n, k = parse_gemm_spec(gemm)
+        gemm_phase = Phase.FWD if phase == "all" else _phase(phase)
+        return [Gemm("cli", gemm_phase, m, n, k)], {"gemm": [m, n, k], "phase": gemm_phase.value}
+    from flexsa.workloads.lowering import lower_model
+    from flexsa.workloads.sources import load_workload
+
+    if batch is None or batch <= 0:
+        raise WorkloadError(f"--model needs --batch B with B > 0, got {batch}")
+    assert model is not None
+    loaded = load_workload(model, width_mult=width_mult)
+    gemms = lower_model(loaded, batch, phase, dgrad_form)
+    if not gemms:
+        raise WorkloadError(f"model {model!r} has no GEMMs in phase {phase!r}")
+    return gemms, {"model": loaded.name, "batch": batch, "phase": phase,
+                   "width_mult": width_mult, "dgrad_form": dgrad_form}
+
+
+def _phase(text: str) -> Any:
+    from flexsa.workloads.layers import Phase
+
+    try:
+        return Phase(text)
+    except ValueError:
+        raise WorkloadError(f"--phase must be fwd, dgrad, wgrad or all, got {text!r}") from None
+
+
+def simulate_command(
+    arch: str = typer.Option(..., "--arch", help="preset name or YAML config file"),
+    gemm: str | None = typer.Option(None, "--gemm", help="one GEMM: M,N,K"),
+    model: str | None = typer.Option(None, "--model", help="a model name or model file"),
+    batch: int | None = typer.Option(None, "--batch", "-b", help="mini-batch size (--model)"),
+    phase: str = typer.Option("all", "--phase", help="fwd, dgrad, wgrad or all"),
+    timing: str = typer.Option("flexsa", "--timing", help="flexsa or scalesim"),
+    dataflow: str | None = typer.Option(None, "--dataflow",
+                                        help="is, ws or os (--timing scalesim; default is)"),
+    mode_policy: str = typer.Option("auto", "--mode-policy", help="auto, table or fw"),
+    width_mult: float = typer.Option(1.0, "--width-mult", help="channel width multiplier"),
+    dgrad_form: str = typer.Option("split", "--dgrad-form", help="split, implicit or col2im"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Simulate a GEMM or a model's training GEMMs (ideal memory)."""
+    from flexsa.arch import load_arch
+    from flexsa.report.output import print_json, provenance
+
+    accel = load_arch(arch)
+    if timing not in ("flexsa", "scalesim"):
+        raise ConfigError(f"--timing must be flexsa or scalesim, got {timing!r}")
+    if dataflow is not None and dataflow not in DATAFLOWS:
+        raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
+    if dataflow is not None and timing != "scalesim":
+        raise ConfigError("--dataflow applies to --timing scalesim only")
+    gemms, workload = _workload(gemm, model, batch, phase, width_mult, dgrad_form)
+    config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
+                              "memory": "ideal"}
+    if timing == "scalesim":
+        payload = _scalesim(accel, gemms, dataflow or "is")
+        config["dataflow"] = dataflow or "is"
+    else:
+        from flexsa.sim import simulate_gemms
+
+        config["mode_policy"] = mode_policy
+        payload = simulate_gemms(accel, gemms, mode_policy=mode_policy).as_dict()
+    payload = {**payload, **provenance(config)}
+    if as_json:
+        print_json(payload)
+        return
+    _print_text(accel.name, workload, payload)
+
+
+def _scalesim(accel: Any, gemms: list[Any], dataflow: str) -> dict[str, Any]:
+    try:
+        from flexsa.sim.scalesim import simulate_scalesim
+    except ImportError:
+        raise FlexsaError("SCALE-Sim timing is not available in this build") from None
+    return dict(simulate_scalesim(accel, gemms, dataflow))
+
+
+def _print_text(arch_name: str, workload: dict[str, Any], payload: dict[str, Any]) -> None:
+    what = (f"GEMM {'x'.join(map(str, workload['gemm']))}" if "gemm" in workload
+            else f"{workload['model']} batch {workload['batch']} ({workload['phase']})")
+    typer.echo(f"{arch_name}: {what}")
+    for key in ("cycles", "macs", "pe_utilization", "seconds"):
+        if key in payload:
+            value = payload[key]
+            typer.echo(f"  {key}: {value:.4f}" if isinstance(value, float) else
+                       f"  {key}: {value:,}")
+    for key in ("waves_by_mode", "cycles_by_mode"):
+        if key in payload:
+            shown = ", ".join(f"{k}={v:,}" for k, v in payload[key].items() if v)
+            typer.echo(f"  {key}: {shown}")
+    traffic = payload.get("traffic_bytes")
+    if traffic:
+        g2l = traffic["gbuf_to_lbuf"]
+        typer.echo(f"  GBUF->LBUF bytes: stationary={g2l['stationary']:,} "
+                   f"streamed={g2l['streamed']:,}; LBUF->GBUF={traffic['lbuf_to_gbuf']:,}; "
+                   f"overcore={traffic['overcore']:,}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_command)

@@ -1,0 +1,22 @@
+"""Parsing GEMM dimensions given on the command line ("M,N,K")."""
+
+from __future__ import annotations
+
+from flexsa.errors import WorkloadError
+
+
+def parse_gemm_spec(text: str) -> tuple[int, int, int]:
+    """``"M,N,K"`` -> ``(m, n, k)``, each a positive integer (one-line error otherwise)."""
+    parts = [p.strip() for p in str(text).replace("x", ",").split(",")]
+    if len(parts) != 3:
+        raise WorkloadError(f"--gemm must be M,N,K (three positive integers), got {text!r}")
+    dims = []
+    for name, part in zip("MNK", parts, strict=True):
+        try:
+            value = int(part)
+        except ValueError:
+            raise WorkloadError(f"--gemm {name} must be a positive integer, got {part!r}") from None
+        if value <= 0:
+            raise WorkloadError(f"--gemm {name} must be > 0, got {value}")
+        dims.append(value)
+    return dims[0], dims[1], dims[2]

@@ -1,0 +1,98 @@
+"""Partitioning a GEMM over groups and tiling each part into waves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flexsa.arch.config import ArchConfig
+from flexsa.workloads.layers import Gemm, Phase
+
+FULL, EDGE = 0, 1
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One GEMM dimension cut into ``full`` tiles of ``block`` plus an optional ``edge`` tile."""
+
+    total: int
+    block: int
+
+    @property
+    def full(self) -> int:
+        return self.total // self.block
+
+    @property
+    def edge(self) -> int:
+        return self.total % self.block
+
+    @property
+    def count(self) -> int:
+        return self.full + (1 if self.edge else 0)
+
+    def size(self, cls: int) -> int:
+        return self.block if cls == FULL else self.edge
+
+    def count_of(self, cls: int) -> int:
+        return self.full if cls == FULL else (1 if self.edge else 0)
+
+    def classes(self) -> tuple[int, ...]:
+        return tuple(c for c in (FULL, EDGE) if self.count_of(c))
+
+    def cls_of(self, index: int) -> int:
+        return EDGE if (self.edge and index == self.count - 1) else FULL
+
+    def tiles(self) -> list[tuple[int, int]]:
+        """(offset, size) of every tile in order."""
+        return [(i * self.block, min(self.block, self.total - i * self.block))
+                for i in range(self.count)]
+
+
+@dataclass(frozen=True)
+class GroupPart:
+    """The share of a GEMM one group computes: rows ``m0..m0+m`` and ``k0..k0+k``."""
+
+    group: int
+    m: int
+    n: int
+    k: int
+    m0: int
+    k0: int
+    instances: int
+
+
+def _split(total: int, parts: int) -> list[tuple[int, int]]:
+    base, extra = divmod(total, parts)
+    out, start = [], 0
+    for i in range(parts):
+        size = base + (1 if i < extra else 0)
+        out.append((start, size))
+        start += size
+    return out
+
+
+def partition_axis(gemm: Gemm) -> str:
+    """``"m"`` for forward and data-gradient GEMMs, ``"k"`` for weight gradients (spec 4.2)."""
+    return "k" if gemm.phase is Phase.WGRAD else "m"
+
+
+def partition(arch: ArchConfig, gemm: Gemm) -> list[GroupPart]:
+    """One part per group (empty parts dropped). Every instance is split the same way."""
+    axis = partition_axis(gemm)
+    parts = []
+    total = gemm.k if axis == "k" else gemm.m
+    for group, (start, size) in enumerate(_split(total, arch.groups)):
+        if size == 0:
+            continue
+        if axis == "k":
+            parts.append(GroupPart(group, gemm.m, gemm.n, size, 0, start, gemm.groups))
+        else:
+            parts.append(GroupPart(group, size, gemm.n, gemm.k, start, 0, gemm.groups))
+    return parts
+
+
+def reduction_bytes(arch: ArchConfig, gemm: Gemm) -> int:
+    """Partial outputs moved between groups to reduce a K-partitioned GEMM."""
+    if partition_axis(gemm) != "k":
+        return 0
+    active = min(arch.groups, gemm.k)
+    return (active - 1) * gemm.m * gemm.n * gemm.groups * arch.output_bytes

@@ -1,0 +1,132 @@
+"""The fast (compressed) timing model: every distinct wave shape evaluated once.
+
+Exactly equal to the wave-by-wave trace of :mod:`flexsa.sim.trace` (tested), because a
+unit's time is a sum over consecutive wave pairs and the plan counts those pairs exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from flexsa.arch.config import ArchConfig
+from flexsa.compiler.modes import Mode, geometry, split_rows
+from flexsa.compiler.plan import GemmPlan, PartPlan, class_costs, compile_gemm, unit_cycles
+from flexsa.sim.result import GemmStats, SimResult, Traffic, WaveStats, empty_modes
+from flexsa.workloads.layers import Gemm
+
+
+def wave_overcore_bytes(arch: ArchConfig, mode: Mode, m: int, n: int, k: int) -> int:
+    """Bytes one wave moves over FlexSA inter-core paths (0 for plain cores).
+
+    Stationary broadcast to the other sub-arrays; stationary rows shifted from a top core
+    into the core below (sub-arrays 2r tall); streamed rows passed from a left core to the
+    right one (sub-arrays 2c wide); partial sums passed down from a top core (2r tall);
+    outputs of top sub-arrays sent down to the bottom output buffers (HSW, ISW).
+    """
+    if mode is Mode.CORE:
+        return 0
+    geo = geometry(arch, mode)
+    ib, ob, r, c = arch.input_bytes, arch.output_bytes, arch.core_rows, arch.core_cols
+    total = (geo.count - 1) * k * n * ib
+    if geo.rows == 2 * r:
+        total += geo.count * max(k - r, 0) * n * ib + m * n * ob
+    if geo.cols == 2 * c:
+        total += m * k * ib
+    if geo.top_arrays:
+        top_rows = sum(split_rows(m, geo.count)[i] for i, (row, _) in enumerate(geo.origins)
+                       if row == 0)
+        total += top_rows * n * ob
+    return total
+
+
+def _part_traffic(arch: ArchConfig, plan: PartPlan) -> tuple[Traffic, list[WaveStats]]:
+    ib, ob = arch.input_bytes, arch.output_bytes
+    stationary = streamed = overcore = 0
+    stats = []
+    for wc in plan.wave_classes():
+        stationary += wc.count * wc.k * wc.n * ib
+        streamed += wc.count * wc.m * wc.k * ib
+        overcore += wc.count * wave_overcore_bytes(arch, wc.mode, wc.m, wc.n, wc.k)
+        stats.append(WaveStats(plan.part.group, wc.mode.value, wc.m, wc.n, wc.k, wc.count))
+    outputs = plan.part.instances * plan.part.m * plan.part.n * ob
+    return Traffic(stationary, streamed, outputs, overcore), stats
+
+
+def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int], dict[str, int]]:
+    costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
+    schedule = plan.schedule
+    cycles = int(unit_cycles(schedule, costs).max())
+    busy = empty_modes()
+    tile_totals = schedule.counts.sum(axis=0)
+    for tc, owned in enumerate(costs.owner_internal):
+        for mode, value in owned:
+            busy[mode.value] += int(tile_totals[tc]) * value
+    pair_totals = schedule.pairs.sum(axis=0)
+    for index in np.flatnonzero(pair_totals):
+        owner = costs.owner_last[index // 4]
+        assert owner is not None
+        busy[owner.value] += int(pair_totals[index]) * int(costs.inter[index])
+    for first, last in zip(schedule.first, schedule.last, strict=True):
+        if first < 0:
+            continue
+        head_owner, last_owner = costs.owner_head[first], costs.owner_last[last]
+        assert head_owner is not None and last_owner is not None
+        busy[head_owner.value] += int(costs.head[first])
+        busy[last_owner.value] += int(costs.tail[last])
+    waves = empty_modes()
+    for wc in plan.wave_classes():
+        waves[wc.mode.value] += wc.count
+    return cycles, waves, busy
+
+
+def gemm_stats(arch: ArchConfig, plan: GemmPlan) -> GemmStats:
+    group_cycles, waves, busy = [], empty_modes(), empty_modes()
+    traffic = Traffic(group_reduction=plan.reduction_bytes)
+    classes: list[WaveStats] = []
+    for part in plan.parts:
+        cycles, part_waves, part_busy = _part_timing(arch, part)
+        group_cycles.append(cycles)
+        for key in waves:
+            waves[key] += part_waves[key]
+            busy[key] += part_busy[key]
+        part_traffic, part_classes = _part_traffic(arch, part)
+        traffic = traffic + part_traffic
+        classes += part_classes
+    return GemmStats(plan.gemm, max(group_cycles), tuple(group_cycles), waves, busy, traffic,
+                     tuple(classes), sum(p.output_tiles for p in plan.parts))
+
+
+def _shape_key(gemm: Gemm) -> tuple[object, ...]:
+    return (gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase.value == "wgrad")
+
+
+def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
+                        policy: str = "auto") -> list[GemmStats]:
+    """Per-GEMM statistics; GEMMs of identical shape are compiled and timed once."""
+    from dataclasses import replace
+
+    memo: dict[tuple[object, ...], GemmStats] = {}
+    out = []
+    for gemm in gemms:
+        key = _shape_key(gemm)
+        if key not in memo:
+            memo[key] = gemm_stats(arch, compile_gemm(arch, gemm, policy))
+        out.append(replace(memo[key], gemm=gemm))
+    return out
+
+
+def result_from_stats(arch: ArchConfig, stats: list[GemmStats], memory: str) -> SimResult:
+    waves, busy = empty_modes(), empty_modes()
+    traffic = Traffic()
+    for item in stats:
+        traffic = traffic + item.traffic
+        for key in waves:
+            waves[key] += item.waves_by_mode[key]
+            busy[key] += item.cycles_by_mode[key]
+    return SimResult(
+        cycles=sum(s.cycles for s in stats), macs=sum(s.gemm.macs for s in stats),
+        executed_macs=sum(s.gemm.executed_macs for s in stats), total_pes=arch.total_pes,
+        clock_ghz=arch.clock_ghz, waves_by_mode=waves, cycles_by_mode=busy, traffic=traffic,
+        memory=memory, per_gemm=tuple(stats))
