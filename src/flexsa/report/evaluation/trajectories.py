@@ -24,7 +24,8 @@ def model_instances(variant: Variant, epochs: int, interval: int,
 
     if variant.strength is None:
         model = build_model(variant.model, width_mult=variant.width_mult)
-        return [(Interval(0, 0, epochs, 1.0), model)]
+        ratio = _flops_ratio(model, build_model(variant.model))
+        return [(Interval(0, 0, epochs, ratio), model)]
     try:
         module = importlib.import_module("flexsa.workloads.pruning.trajectory")
     except ImportError:
@@ -46,3 +47,12 @@ def _standin(dense: Any, strength: str, epochs: int,
         model = dense if i == 0 else dense.scaled(math.sqrt(ratio))
         result.append((Interval(i, start, min(epochs, start + interval), ratio), model))
     return result
+
+
+def _flops_ratio(model: Any, dense: Any) -> float:
+    """Training FLOPs of ``model`` over the dense model's (1.0 without the pruning package)."""
+    try:
+        from flexsa.workloads.pruning.flops import train_macs
+    except ImportError:
+        return 1.0
+    return float(train_macs(model) / train_macs(dense))
