@@ -244,6 +244,31 @@ def intervals_figure(records: Sequence[RunRecord], configs: Sequence[str],
                  "utilization, FlexSA keeps it close to the small cores.")
 
 
+def search_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
+    study = summary.get("beyond_paper") or {}
+    cells = [(run, config, data) for run, per in study.items() if isinstance(per, Mapping)
+             for config, data in per.items() if isinstance(data, Mapping)]
+    if not cells:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.6 * len(cells) + 1.5, 3.0))
+    series = (("heuristic_pe_utilization", "paper heuristic", "#c44e52"),
+              ("search_pe_utilization", "search tiler", "#8172b3"),
+              ("independent_core_bound", "independent-core bound", "#55a868"))
+    for j, (key, label, color) in enumerate(series):
+        xs = [i + (j - 1) * 0.27 for i in range(len(cells))]
+        ax.bar(xs, [_num(c[2].get(key)) for c in cells], 0.27, label=label, color=color)
+    ax.set_xticks(range(len(cells)), [f"{run}\n{config}" for run, config, _ in cells])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("PE utilization (ideal memory)")
+    ax.legend(fontsize=8, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
+    return _save(fig, out_dir, "search", "Beyond the paper: search tiler",
+                 "Most pruned ResNet50 models (last interval): PE utilization of FlexSA with the "
+                 "paper's tiling heuristic, with a search over wave shapes and modes per tile "
+                 "(fewest cycles, then least traffic), and the upper bound of independent cores "
+                 "of the sub-core size.")
+
+
 def all_figures(summary: Mapping[str, Any], records: Sequence[RunRecord],
                 configs: Sequence[str], out_dir: Path) -> list[Figure]:
     figures: list[Figure | None] = []
@@ -252,5 +277,5 @@ def all_figures(summary: Mapping[str, Any], records: Sequence[RunRecord],
                     traffic_figure(summary, configs, out_dir),
                     energy_figure(summary, configs, out_dir), modes_figure(summary, out_dir)]
     figures += [splitting_figure(summary, out_dir), area_figure(summary, out_dir),
-                intervals_figure(records, configs, out_dir)]
+                intervals_figure(records, configs, out_dir), search_figure(summary, out_dir)]
     return [f for f in figures if f is not None]

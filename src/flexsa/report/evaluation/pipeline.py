@@ -69,7 +69,10 @@ def selected(record: RunRecord, settings: EvalSettings) -> bool:
 def _areas(backend: Backend, settings: EvalSettings) -> dict[str, dict[str, float]]:
     if "area" not in settings.studies:
         return {}
-    return {label: backend.area_mm2(arch) for label, arch in AREA_CONFIGS.items()}
+    try:
+        return {label: backend.area_mm2(arch) for label, arch in AREA_CONFIGS.items()}
+    except ImportError:  # the area model (flexsa.energy) is not part of this build
+        return {}
 
 
 def _config(settings: EvalSettings, backend: Backend) -> dict[str, Any]:
