@@ -118,8 +118,9 @@ class RunView:
     def either(self, config: str, first: str, second: str) -> RunTotals | None:
         return self.get(config, first) or self.get(config, second)
 
-    def utilization(self, memory: str) -> dict[str, float | None]:
-        return {c: (t.pe_utilization if (t := self.get(c, memory)) else None)
+    def utilization(self, memory: str, study: str = "main") -> dict[str, float | None]:
+        return {c: (t.pe_utilization
+                    if (t := self.totals.get((study, self.run, c, memory))) else None)
                 for c in self.configs}
 
     def speedup(self, memory: str, end_to_end: bool = False) -> dict[str, float | None]:
@@ -155,6 +156,9 @@ class RunView:
                 if c in self.configs and (t := self.either(c, "ideal", "hbm2"))}
 
     def summary(self) -> dict[str, Any]:
+        extra = {}
+        if any(k[0] == "nodw" and k[1] == self.run for k in self.totals):
+            extra["ideal_pe_utilization_excluding_depthwise"] = self.utilization("ideal", "nodw")
         return {
             "ideal_pe_utilization": self.utilization("ideal"),
             "hbm2_pe_utilization": self.utilization("hbm2"),
@@ -170,6 +174,7 @@ class RunView:
                                     for c in self.configs},
             "intervals": max((t.intervals for k, t in self.totals.items()
                               if k[1] == self.run), default=0),
+            **extra,
         }
 
 
@@ -196,6 +201,7 @@ def average_runs(runs: Mapping[str, Mapping[str, Any]],
     per_model = [mean_tree(trees) for trees in by_model.values()]
     result = mean_tree(per_model) or {}
     result.pop("intervals", None)
+    result.pop("ideal_pe_utilization_excluding_depthwise", None)  # one model only
     return dict(result)
 
 

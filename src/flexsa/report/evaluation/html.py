@@ -29,6 +29,8 @@ METRICS: tuple[tuple[str, str], ...] = (
     ("hbm2_speedup_vs_1G1C", "speedup over 1G1C, HBM2"),
     ("gbuf_to_lbuf_traffic_vs_1G1C", "GBUF→LBUF traffic vs 1G1C"),
     ("end_to_end_speedup_vs_1G1C", "end-to-end speedup (with SIMD layers)"),
+    ("ideal_pe_utilization_excluding_depthwise",
+     "PE utilization without the depthwise layers, ideal memory"),
 )
 
 
@@ -50,6 +52,8 @@ def _metric_table(runs: Mapping[str, Any], metric: str, configs: Sequence[str]) 
     rows = []
     for run, data in runs.items():
         values = data.get(metric) or {}
+        if not any(v is not None for v in values.values()):
+            continue
         cells = "".join(f"<td>{_fmt(values.get(c))}</td>" for c in configs)
         rows.append(f"<tr><td>{html.escape(run)}</td>{cells}</tr>")
     return f"<table><tr><th>run</th>{head}</tr>{''.join(rows)}</table>"
@@ -61,7 +65,9 @@ def _tables(summary: Mapping[str, Any], configs: Sequence[str]) -> str:
         return "<p class='note'>No main-study runs selected.</p>"
     parts = []
     for metric, title in METRICS:
-        parts.append(f"<h3>{html.escape(title)}</h3>{_metric_table(runs, metric, configs)}")
+        table = _metric_table(runs, metric, configs)
+        if "<td>" in table:
+            parts.append(f"<h3>{html.escape(title)}</h3>{table}")
     return "".join(parts)
 
 

@@ -19,6 +19,9 @@ BASELINE = "1G1C"
 MEMORIES: tuple[str, ...] = ("ideal", "hbm2")
 MODELS: tuple[str, ...] = ("resnet50", "inception_v4", "mobilenet_v2")
 STUDIES: tuple[str, ...] = ("main", "splitting", "area", "search")
+# Models with depthwise convolutions are also run without them (ideal memory): their
+# per-channel GEMMs (n = 1) leave almost every PE idle and dominate such models' cycles.
+DEPTHWISE_MODELS: tuple[str, ...] = ("mobilenet_v2",)
 
 # The core-splitting study: label -> architecture (GBUF shared within groups of <= 4 cores).
 SPLIT_CONFIGS: dict[str, str] = {"1x128": "1G1C", "4x64": "1G4C", "16x32": "4G4C",
@@ -120,6 +123,8 @@ def targets_for(settings: EvalSettings, variant: Variant) -> tuple[Target, ...]:
     if "main" in settings.studies:
         targets += [Target("main", c, m) for c in settings.main_configs
                     for m in settings.memories]
+        if variant.model in DEPTHWISE_MODELS and "ideal" in settings.memories:
+            targets += [Target("nodw", c, "ideal") for c in settings.main_configs]
     if "splitting" in settings.studies and variant.run in SPLIT_RUNS:
         targets += [Target("splitting", label, "ideal") for label in SPLIT_CONFIGS]
     return tuple(targets)

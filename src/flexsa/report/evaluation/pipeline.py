@@ -59,7 +59,8 @@ def prepare_out_dir(path: Path) -> Path:
 def selected(record: RunRecord, settings: EvalSettings) -> bool:
     """Is a stored record part of the evaluation these settings describe?"""
     runs = {v.run for v in settings.selected_variants}
-    if record.study not in settings.studies or record.run not in runs:
+    study = "main" if record.study == "nodw" else record.study
+    if study not in settings.studies or record.run not in runs:
         return False
     if record.study == "splitting":
         return record.config in SPLIT_CONFIGS

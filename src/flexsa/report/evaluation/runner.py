@@ -9,7 +9,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from flexsa.report.evaluation.backend import Backend, Metrics
+from flexsa.report.evaluation.backend import Backend, Metrics, Workload
 from flexsa.report.evaluation.journal import Journal, RunRecord, make_record
 from flexsa.report.evaluation.matrix import (
     SPLIT_CONFIGS,
@@ -65,17 +65,26 @@ def plan(settings: EvalSettings, backend: Backend, done: set[str]) -> list[WorkU
 
 def run_unit(backend: Backend, unit: WorkUnit, dgrad_form: str) -> list[RunRecord]:
     """Simulate one unit; each memory mode once even if several studies want it."""
-    workload = backend.workload(unit.model, unit.variant.batch, dgrad_form)
-    by_memory: dict[str, tuple[Metrics, float]] = {}
+    full = backend.workload(unit.model, unit.variant.batch, dgrad_form)
+    done: dict[tuple[bool, str], tuple[Metrics, float]] = {}
     records = []
     for target in unit.targets:
-        if target.memory not in by_memory:
+        key = (target.study == "nodw", target.memory)
+        if key not in done:
+            workload = without_depthwise(full) if key[0] else full
             start = time.perf_counter()
             metrics = backend.simulate(unit.arch, workload, target.memory)
-            by_memory[target.memory] = (metrics, time.perf_counter() - start)
-        metrics, seconds = by_memory[target.memory]
+            done[key] = (metrics, time.perf_counter() - start)
+        metrics, seconds = done[key]
         records.append(make_record(target, unit.variant, unit.interval, metrics, seconds))
     return records
+
+
+def without_depthwise(workload: Workload) -> Workload:
+    """The workload minus its depthwise GEMMs (one channel per group: ``n == 1``)."""
+    gemms = tuple(g for g in workload.gemms
+                  if not (getattr(g, "groups", 1) > 1 and getattr(g, "n", 0) == 1))
+    return Workload(workload.model, workload.batch, gemms or workload.gemms)
 
 
 def _serial(backend: Backend, units: list[WorkUnit],
