@@ -75,8 +75,10 @@ def measure(out: Path, extra: list[str]) -> dict[str, object]:
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"reproduction failed ({proc.returncode}): {stderr.strip()}")
-    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    largest = usage.ru_maxrss * 1024
     return {"command": " ".join(["flexsa", *cmd[3:]]), "wall_seconds": round(wall, 2),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_tree_rss_mib": round(sampler.peak / 2**20, 1),
             "peak_single_process_rss_mib": round(largest / 2**20, 1),
             "cpu_count": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2),

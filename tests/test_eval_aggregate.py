@@ -61,7 +61,7 @@ def test_mean_tree_and_average_over_models() -> None:
 @pytest.fixture(scope="module")
 def fake_summary(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("eval") / "out"
-    outcome = reproduce(EvalSettings(), out, FakeBackend(), progress=False)
+    outcome = reproduce(EvalSettings(), out, FakeBackend(), progress=False, write_figures=False)
     return outcome.summary
 
 

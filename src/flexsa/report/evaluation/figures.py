@@ -115,9 +115,14 @@ def traffic_figure(summary: Mapping[str, Any], configs: Sequence[str], out_dir: 
                  "normalised to 1G1C.")
 
 
-def energy_figure(summary: Mapping[str, Any], configs: Sequence[str], out_dir: Path) -> Figure:
-    plt = _pyplot()
+def energy_figure(summary: Mapping[str, Any], configs: Sequence[str],
+                  out_dir: Path) -> Figure | None:
     runs = _run_names(summary)
+    if not any(isinstance(part, int | float) for run in runs
+               for cell in summary["runs"][run]["energy_vs_1G1C"].values()
+               for part in cell.values()):
+        return None
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(7.5, 0.32 * len(runs) * len(configs) + 1.5), 3.6))
     data = summary["runs"]
     xs, labels, cells, x = [], [], [], 0.0

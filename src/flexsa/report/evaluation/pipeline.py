@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from flexsa.report.output import dumps, provenance
 
 SUMMARY = "summary.json"
 REPORT = "report.html"
+EXTRA = "beyond_paper.json"
 FIGURES = "figures"
 
 
@@ -92,17 +94,47 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
 
         backend = ToolkitBackend()
     out = prepare_out_dir(out_dir)
+    if force:
+        (out / EXTRA).unlink(missing_ok=True)
     with Journal(out) as journal:
         done = journal.open(settings.fingerprint(), force)
-        written = execute(settings, backend, journal, set(done), jobs=jobs, progress=progress)
+        cached = _cached_extra(out, settings) if extra is not None else None
+        side = (partial(extra, backend, settings)
+                if extra is not None and cached is None else None)
+        executed = execute(settings, backend, journal, set(done), jobs=jobs,
+                           progress=progress, side_task=side)
+    written = executed.written
+    additions = cached if cached is not None else dict(executed.side or {})
+    if extra is not None and cached is None:
+        _store_extra(out, settings, additions)
     records = [r for r in read_journal(out / JOURNAL).values() if selected(r, settings)]
-    additions = extra(backend, settings) if extra is not None else {}
     summary = build_summary(records, settings.selected_variants, settings.main_configs,
                             _areas(backend, settings), additions)
     summary |= provenance(_config(settings, backend))
     write_atomic(out / SUMMARY, dumps(summary) + "\n")
     figures = _write_figures(summary, records, settings, out) if write_figures else ()
     return Outcome(out, written, len(records) - written, summary, figures)
+
+
+def _extra_key(settings: EvalSettings) -> dict[str, Any]:
+    return {"fingerprint": settings.fingerprint(), "studies": list(settings.studies),
+            "models": list(settings.models)}
+
+
+def _cached_extra(out: Path, settings: EvalSettings) -> dict[str, Any] | None:
+    """The studies beyond the paper from an earlier run with the same settings."""
+    path = out / EXTRA
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("key") != json.loads(json.dumps(_extra_key(settings))):
+        return None
+    return dict(stored.get("result") or {})
+
+
+def _store_extra(out: Path, settings: EvalSettings, result: dict[str, Any]) -> None:
+    write_atomic(out / EXTRA, dumps({"key": _extra_key(settings), "result": result}) + "\n")
 
 
 def _write_figures(summary: dict[str, Any], records: list[RunRecord], settings: EvalSettings,

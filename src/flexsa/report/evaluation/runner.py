@@ -101,22 +101,34 @@ def _parallel(pool: ProcessPoolExecutor, backend: Backend, units: list[WorkUnit]
     return (future.result() for future in as_completed(futures))
 
 
+@dataclass(frozen=True)
+class Executed:
+    """What :func:`execute` did: records written and the side task's result."""
+
+    written: int
+    side: Any = None
+
+
 def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: set[str],
             jobs: int = 1, progress: bool = True,
-            on_record: Callable[[RunRecord], None] | None = None) -> int:
-    """Run every unit not yet done; journal each record; return how many were written."""
+            on_record: Callable[[RunRecord], None] | None = None,
+            side_task: Callable[[], Any] | None = None) -> Executed:
+    """Run every unit not yet done, journaling each record; run ``side_task`` alongside."""
     units = plan(settings, backend, done)
     total = sum(len(u.targets) for u in units)
     if jobs <= 1 or len(units) <= 1:
-        return _drain(_serial(backend, units, settings.dgrad_form), journal, total,
-                      len(done), progress, on_record)
+        written = _drain(_serial(backend, units, settings.dgrad_form), journal, total,
+                         len(done), progress, on_record)
+        return Executed(written, side_task() if side_task is not None else None)
     import multiprocessing
 
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(units)),
                                mp_context=multiprocessing.get_context("fork"))
     try:
+        side = pool.submit(side_task) if side_task is not None else None  # the longest task
         results = _parallel(pool, backend, units, settings.dgrad_form)
-        return _drain(results, journal, total, len(done), progress, on_record)
+        written = _drain(results, journal, total, len(done), progress, on_record)
+        return Executed(written, side.result() if side is not None else None)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
