@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,12 +92,19 @@ def _serial(backend: Backend, units: list[WorkUnit],
         yield run_unit(backend, unit, dgrad_form)
 
 
-def _parallel(pool: ProcessPoolExecutor, backend: Backend, units: list[WorkUnit],
-              dgrad_form: str) -> Iterator[list[RunRecord]]:
-    """Submit every unit now (the workers fork before any progress thread starts)."""
-    futures: list[Future[list[RunRecord]]] = [
-        pool.submit(run_unit, backend, unit, dgrad_form) for unit in units]
-    return (future.result() for future in as_completed(futures))
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the parent, which journals what finished and stops them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_packed(args: tuple[Backend, WorkUnit, str]) -> list[RunRecord]:
+    return run_unit(*args)
+
+
+def _call(task: Callable[[], Any]) -> Any:
+    return task()
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,12 @@ def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: se
             jobs: int = 1, progress: bool = True,
             on_record: Callable[[RunRecord], None] | None = None,
             side_task: Callable[[], Any] | None = None) -> Executed:
-    """Run every unit not yet done, journaling each record; run ``side_task`` alongside."""
+    """Run every unit not yet done, journaling each record; run ``side_task`` alongside.
+
+    With ``jobs > 1`` the units run in forked worker processes (created before the
+    progress bar's thread starts); on any exception, Ctrl-C included, the workers are
+    terminated at once and every record journaled so far stays.
+    """
     units = plan(settings, backend, done)
     total = sum(len(u.targets) for u in units)
     if jobs <= 1 or len(units) <= 1:
@@ -122,15 +133,19 @@ def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: se
         return Executed(written, side_task() if side_task is not None else None)
     import multiprocessing
 
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(units)),
-                               mp_context=multiprocessing.get_context("fork"))
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(min(jobs, len(units)), initializer=_ignore_sigint)
     try:
-        side = pool.submit(side_task) if side_task is not None else None  # the longest task
-        results = _parallel(pool, backend, units, settings.dgrad_form)
+        side = pool.apply_async(_call, (side_task,)) if side_task is not None else None
+        results = pool.imap_unordered(
+            _run_packed, [(backend, unit, settings.dgrad_form) for unit in units])
         written = _drain(results, journal, total, len(done), progress, on_record)
-        return Executed(written, side.result() if side is not None else None)
+        executed = Executed(written, side.get() if side is not None else None)
+        pool.close()
+        return executed
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.terminate()
+        pool.join()
 
 
 def _drain(results: Iterator[list[RunRecord]], journal: Journal, total: int, resumed: int,
