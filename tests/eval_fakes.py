@@ -60,6 +60,10 @@ class FakeBackend:
                        lbuf_to_gbuf=traffic // 2, overcore=traffic // 8 if flexsa else 0,
                        dram_to_gbuf=traffic // 3, gbuf_to_dram=traffic // 5, energy_pj=energy)
 
+    def simulate_many(self, arch_name: str, workload: Workload,
+                      memories: list[str]) -> dict[str, Metrics]:
+        return {m: self.simulate(arch_name, workload, m) for m in memories}
+
     def area_mm2(self, arch_name: str) -> dict[str, float]:
         base = {"1G1C": 100.0, "1G4C": 104.0, "4G4C": 115.0, "16G4C": 140.0, "1G1F": 105.0}
         return {"pe": 80.0, "sram": 15.0, "wires": base[arch_name] - 95.0,

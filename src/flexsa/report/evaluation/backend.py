@@ -9,7 +9,7 @@ nothing downstream depends on the simulator's result type.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,6 +62,9 @@ class Backend(Protocol):
     def workload(self, model: Any, batch: int, dgrad_form: str) -> Workload: ...
 
     def simulate(self, arch_name: str, workload: Workload, memory: str) -> Metrics: ...
+
+    def simulate_many(self, arch_name: str, workload: Workload,
+                      memories: Sequence[str]) -> dict[str, Metrics]: ...
 
     def area_mm2(self, arch_name: str) -> dict[str, float]: ...
 
@@ -137,14 +140,40 @@ class ToolkitBackend:
 
         arch = self.arch(arch_name)
         result = simulate_gemms(arch, list(workload.gemms), memory=memory)
-        return metrics_from_result(result, arch, self._simd_cycles(workload, arch))
+        return metrics_from_result(result, arch, self._simd_cycles(workload, arch, memory))
 
-    def _simd_cycles(self, workload: Workload, arch: Any) -> int | None:
+    def simulate_many(self, arch_name: str, workload: Workload,
+                      memories: Sequence[str]) -> dict[str, Metrics]:
+        """Several memory modes of one workload, the ideal timing computed once.
+
+        Mirrors :func:`flexsa.sim.simulate_gemms` (ideal wave timing, then the memory
+        system applied); a test checks both give the same numbers.
+        """
+        try:
+            from flexsa.sim.fast import result_from_stats, simulate_gemm_stats
+            from flexsa.sim.memory_result import apply_memory
+            from flexsa.sim.memory_spec import parse_memory
+        except ImportError:
+            return {m: self.simulate(arch_name, workload, m) for m in memories}
+        arch = self.arch(arch_name)
+        gemms = list(workload.gemms)
+        stats = simulate_gemm_stats(arch, gemms, "auto")
+        out = {}
+        for memory in memories:
+            spec = parse_memory(memory, arch)
+            result = apply_memory(arch, result_from_stats(arch, stats, spec.name), gemms, spec)
+            out[memory] = metrics_from_result(result, arch,
+                                              self._simd_cycles(workload, arch, memory))
+        return out
+
+    def _simd_cycles(self, workload: Workload, arch: Any, memory: str) -> int | None:
+        if workload.model is None:
+            return None
         try:
             from flexsa.sim.simd import simd_cycles
         except ImportError:
             return None
-        return int(simd_cycles(workload.model, workload.batch, arch))
+        return int(simd_cycles(workload.model, workload.batch, arch, memory=memory))
 
 
 def _build_arch(name: str) -> Any:
@@ -159,13 +188,16 @@ def _build_arch(name: str) -> Any:
 
 
 def _area_dict(area: Any) -> dict[str, float]:
-    if hasattr(area, "as_dict"):
-        data = area.as_dict()
-    elif isinstance(area, Mapping):
-        data = dict(area)
-    else:
-        data = {"total": float(area)}
-    return {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
+    """mm^2 per component and ``total`` from an ``AreaBreakdown`` (or a mapping)."""
+    if isinstance(area, Mapping):
+        return {k: float(v) for k, v in area.items() if isinstance(v, int | float)}
+    out = {name: float(value) for name in ("pe", "lbuf", "gbuf", "wires", "repeaters")
+           if isinstance(value := getattr(area, name, None), int | float)}
+    extras = getattr(area, "flexsa", None)
+    if extras is not None and isinstance(getattr(extras, "total", None), int | float):
+        out["flexsa_extras"] = float(extras.total)
+    out["total"] = float(area.total)
+    return out
 
 
 def metrics_from_result(result: Any, arch: Any, simd: int | None) -> Metrics:

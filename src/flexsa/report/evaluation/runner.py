@@ -65,18 +65,19 @@ def plan(settings: EvalSettings, backend: Backend, done: set[str]) -> list[WorkU
 def run_unit(backend: Backend, unit: WorkUnit, dgrad_form: str) -> list[RunRecord]:
     """Simulate one unit; each memory mode once even if several studies want it."""
     full = backend.workload(unit.model, unit.variant.batch, dgrad_form)
-    done: dict[tuple[bool, str], tuple[Metrics, float]] = {}
-    records = []
-    for target in unit.targets:
-        key = (target.study == "nodw", target.memory)
-        if key not in done:
-            workload = without_depthwise(full) if key[0] else full
-            start = time.perf_counter()
-            metrics = backend.simulate(unit.arch, workload, target.memory)
-            done[key] = (metrics, time.perf_counter() - start)
-        metrics, seconds = done[key]
-        records.append(make_record(target, unit.variant, unit.interval, metrics, seconds))
-    return records
+    results: dict[tuple[bool, str], tuple[Metrics, float]] = {}
+    for nodw in (False, True):
+        memories = list(dict.fromkeys(t.memory for t in unit.targets
+                                      if (t.study == "nodw") == nodw))
+        if not memories:
+            continue
+        start = time.perf_counter()
+        metrics = backend.simulate_many(unit.arch, without_depthwise(full) if nodw else full,
+                                        memories)
+        seconds = (time.perf_counter() - start) / len(memories)
+        results |= {(nodw, m): (metrics[m], seconds) for m in memories}
+    return [make_record(t, unit.variant, unit.interval, *results[(t.study == "nodw", t.memory)])
+            for t in unit.targets]
 
 
 def without_depthwise(workload: Workload) -> Workload:
