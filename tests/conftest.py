@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -10,8 +11,9 @@ import pytest
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     """Run ``python -m flexsa ARGS`` in a subprocess (exercises exit codes and stderr)."""
+    env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "flexsa", *args], capture_output=True,
-                          text=True, timeout=600)
+                          text=True, timeout=600, env=env)
 
 
 @pytest.fixture

@@ -109,3 +109,17 @@ def test_reference_detects_an_early_shift(monkeypatch) -> None:
     a, b = rng.integers(1, 5, (1, 4, 12)), rng.integers(1, 5, (1, 12, 4))
     with pytest.raises(reference.ReferenceHazard):
         reference.simulate_program(arch, prog, a, b)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 3), cols=st.integers(1, 3), flexsa=st.booleans(),
+       switch=st.integers(0, 3), m=st.integers(1, 14), n=st.integers(1, 8),
+       k=st.integers(1, 8), policy=st.sampled_from(["auto", "table"]))
+def test_reference_random_geometries(rows: int, cols: int, flexsa: bool, switch: int, m: int,
+                                     n: int, k: int, policy: str) -> None:
+    arch = arch_from_dict({"groups": 1, "cores_per_group": 4 if flexsa else 1,
+                           "core_rows": rows, "core_cols": cols, "flexsa": flexsa,
+                           "mode_switch_cycles": switch})
+    gemm, prog, cycles, c, expected, results = _run(arch, (m, n, k), policy)
+    assert np.array_equal(c, expected)
+    assert cycles == gemm_stats(arch, compile_gemm(arch, gemm, policy)).cycles

@@ -125,3 +125,48 @@ def test_memory_other_than_ideal_rejected() -> None:
 
     with pytest.raises(ConfigError):
         simulate_gemms(PRESETS["1G1C"], [Gemm("g", Phase.FWD, 4, 4, 4)], memory="hbm2")
+
+
+@st.composite
+def small_archs(draw):
+    flexsa = draw(st.booleans())
+    rows, cols = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    cores = draw(st.sampled_from([4, 8] if flexsa else [1, 2, 3]))
+    unit_rows = rows * (2 if flexsa else 1)
+    unit_cols = cols * (2 if flexsa else 1)
+    per_core = 4 if flexsa else 1
+    blk_m = draw(st.integers(1, 12))
+    return arch_from_dict({
+        "name": "rand", "groups": draw(st.integers(1, 3)), "cores_per_group": cores,
+        "core_rows": rows, "core_cols": cols, "flexsa": flexsa,
+        "mode_switch_cycles": draw(st.integers(0, 4)),
+        "lbuf_streamed_elems": -(-blk_m * unit_rows // per_core),
+        "lbuf_output_elems": -(-(blk_m + 1) * unit_cols // per_core)})
+
+
+@settings(max_examples=60, deadline=None)
+@given(arch=small_archs(), m=st.integers(1, 40), n=st.integers(1, 30), k=st.integers(1, 30),
+       phase=PHASES, instances=st.integers(1, 3), policy=st.sampled_from(["auto", "table"]))
+def test_compressed_equals_trace_random_archs(arch, m: int, n: int, k: int, phase: Phase,
+                                              instances: int, policy: str) -> None:
+    ARCHS["random"] = arch
+    try:
+        _compare("random", Gemm("r", phase, m, n, k, instances), policy)
+    finally:
+        del ARCHS["random"]
+
+
+def test_overcore_bytes_golden() -> None:
+    from flexsa.compiler.modes import Mode
+    from flexsa.sim.fast import wave_overcore_bytes
+
+    arch = PRESETS["1G1F"]  # r = c = 64
+    fw = wave_overcore_bytes(arch, Mode.FW, 256, 128, 128)
+    assert fw == (128 - 64) * 128 * 2 + 256 * 128 * 4 + 256 * 128 * 2
+    hsw = wave_overcore_bytes(arch, Mode.HSW, 256, 128, 64)
+    assert hsw == 64 * 128 * 2 + 256 * 64 * 2 + 128 * 128 * 4  # broadcast, pass-through, down
+    vsw = wave_overcore_bytes(arch, Mode.VSW, 256, 64, 128)
+    assert vsw == 128 * 64 * 2 + 2 * 64 * 64 * 2 + 256 * 64 * 4
+    isw = wave_overcore_bytes(arch, Mode.ISW, 10, 64, 64)
+    assert isw == 3 * 64 * 64 * 2 + (3 + 3) * 64 * 4  # rows 3,3,2,2: top arrays get 3+3
+    assert wave_overcore_bytes(PRESETS["1G1C"], Mode.CORE, 256, 128, 128) == 0

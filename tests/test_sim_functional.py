@@ -54,3 +54,17 @@ def test_broken_program_is_detected() -> None:
                     for x in ((i, i) if isinstance(i, ExecGEMM) else (i,)))
     wrong = type(prog)(**{**prog.__dict__, "units": (UnitProgram(0, 0, doubled),)})
     assert not np.array_equal(execute_program(arch, wrong, a, b), a @ b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(flexsa=st.booleans(), rows=st.integers(1, 5), cols=st.integers(1, 5),
+       groups=st.integers(1, 3), m=st.integers(1, 30), n=st.integers(1, 20),
+       k=st.integers(1, 20), phase=st.sampled_from(["fwd", "wgrad"]),
+       policy=st.sampled_from(["auto", "table"]))
+def test_random_small_archs_reproduce_matmul(flexsa: bool, rows: int, cols: int, groups: int,
+                                             m: int, n: int, k: int, phase: str,
+                                             policy: str) -> None:
+    arch = arch_from_dict({"groups": groups, "cores_per_group": 8 if flexsa else 2,
+                           "core_rows": rows, "core_cols": cols, "flexsa": flexsa})
+    assert verify_gemm(arch, m, n, k, seed=m + n + k, instances=2, phase=phase,
+                       policy=policy)[0]

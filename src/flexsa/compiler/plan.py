@@ -14,6 +14,7 @@ assignment is then evaluated with a few small dot products.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +30,7 @@ from flexsa.workloads.layers import Gemm
 
 MODE_POLICIES = ("auto", "table", "fw")
 TILE_CLASSES = 4  # tile class = 2 * n_cls + m_cls
+PURE_PYTHON_LIMIT = 4096  # runs x units below which plain Python beats numpy
 
 
 @dataclass(frozen=True)
@@ -49,42 +51,161 @@ class WaveClass:
 class UnitSchedule:
     """Round-robin allocation of a part's output tiles to units, compressed.
 
-    ``counts[u, t]``: tiles of class ``t`` on unit ``u``; ``pairs[u, 4a+b]``: consecutive
+    ``counts[u][t]``: tiles of class ``t`` on unit ``u``; ``pairs[u][4a+b]``: consecutive
     tiles (class ``a`` then ``b``) on unit ``u``; ``first``/``last``: class of the unit's
     first/last tile (-1 for an idle unit).
     """
 
-    counts: np.ndarray
-    pairs: np.ndarray
-    first: np.ndarray
-    last: np.ndarray
+    counts: tuple[tuple[int, ...], ...]
+    pairs: tuple[tuple[int, ...], ...]
+    first: tuple[int, ...]
+    last: tuple[int, ...]
 
-    @property
-    def busy_units(self) -> np.ndarray:
-        return self.first >= 0
+
+def _row_runs(n_cls: int, m_dim: Dim) -> list[tuple[int, int]]:
+    """Run-length form of one row of output tiles (fixed N tile, every M tile)."""
+    runs = [(2 * n_cls + FULL, m_dim.full)] if m_dim.full else []
+    if m_dim.edge:
+        runs.append((2 * n_cls + EDGE, 1))
+    return runs
+
+
+def _single_unit_schedule(m_dim: Dim, n_dim: Dim, instances: int) -> UnitSchedule:
+    """Closed form for one unit per group: the tiles in loop order, run-length encoded."""
+    counts = [0] * TILE_CLASSES
+    pairs = [0] * 16
+    rows = [(nc, n_dim.count_of(nc)) for nc in n_dim.classes()]
+    for nc, repeat in rows:
+        for cls, run in _row_runs(nc, m_dim):
+            counts[cls] += instances * repeat * run
+    # consecutive tiles inside a row, between rows, between instances
+    sequence: list[tuple[list[tuple[int, int]], int]] = [(_row_runs(nc, m_dim), rep)
+                                                          for nc, rep in rows]
+    for runs, repeat in sequence:
+        inside = [0] * 16
+        for cls, run in runs:
+            inside[5 * cls] += run - 1
+        for (a, _), (b, _) in itertools.pairwise(runs):
+            inside[4 * a + b] += 1
+        for i in range(16):
+            pairs[i] += inside[i] * repeat * instances
+        if repeat > 1:
+            pairs[4 * runs[-1][0] + runs[0][0]] += (repeat - 1) * instances
+    for (runs_a, _), (runs_b, _) in itertools.pairwise(sequence):
+        pairs[4 * runs_a[-1][0] + runs_b[0][0]] += instances
+    first_cls, last_cls = sequence[0][0][0][0], sequence[-1][0][-1][0]
+    if instances > 1:
+        pairs[4 * last_cls + first_cls] += instances - 1
+    return UnitSchedule((tuple(counts),), (tuple(pairs),), (first_cls,), (last_cls,))
 
 
 def unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
-    n_tiles, m_tiles = n_dim.count, m_dim.count
-    per_instance = n_tiles * m_tiles
-    total = per_instance * instances
-    order = np.arange(total, dtype=np.int64)
-    rest = order % per_instance
-    n_edge = (rest // m_tiles == n_tiles - 1) & bool(n_dim.edge)
-    m_edge = (rest % m_tiles == m_tiles - 1) & bool(m_dim.edge)
-    cls = 2 * n_edge.astype(np.int64) + m_edge.astype(np.int64)
-    unit = order % units
-    counts = np.bincount(unit * TILE_CLASSES + cls, minlength=units * TILE_CLASSES)
-    follow = unit[:-units] * 16 + cls[:-units] * 4 + cls[units:] if total > units else unit[:0]
-    pairs = np.bincount(follow, minlength=units * 16)
-    first = np.full(units, -1, dtype=np.int64)
-    last = np.full(units, -1, dtype=np.int64)
+    """Per-unit tile-class counts and transitions (closed form for a single unit)."""
+    if units == 1:
+        return _single_unit_schedule(m_dim, n_dim, instances)
+    runs = instances * (n_dim.count * len(m_dim.classes()))
+    if runs * units <= PURE_PYTHON_LIMIT:
+        return _counted_schedule_py(m_dim, n_dim, instances, units)
+    return _counted_schedule(m_dim, n_dim, instances, units)
+
+
+def _counted_schedule_py(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
+    """The run-length counting of :func:`_counted_schedule` in plain Python (few runs)."""
+    runs: list[tuple[int, int]] = []
+    for nc in n_dim.classes():
+        runs += _row_runs(nc, m_dim) * n_dim.count_of(nc)
+    runs *= instances
+    starts = list(itertools.accumulate((n for _, n in runs), initial=0))
+    total = starts[-1]
+    counts = [[0] * TILE_CLASSES for _ in range(units)]
+    pairs = [[0] * 16 for _ in range(units)]
+    every_count = [0] * TILE_CLASSES  # added to every unit
+    every_same = [0] * TILE_CLASSES
+    for r, (c, length) in enumerate(runs):
+        low = starts[r]
+        high = low + length - 1
+        base, rem = divmod(length, units)
+        every_count[c] += base
+        for i in range(rem):
+            counts[(low + i) % units][c] += 1
+        same = min(high - units, total - 1 - units) - low + 1  # successors in this run
+        if same > 0:
+            base, rem = divmod(same, units)
+            every_same[c] += base
+            for i in range(rem):
+                pairs[(low + i) % units][5 * c] += 1
+        for pos in range(max(low, high - units + 1), high + 1):
+            target = pos + units
+            if target < total:
+                later = bisect.bisect_right(starts, target) - 1
+                pairs[pos % units][4 * c + runs[later][0]] += 1
+    for u in range(units):
+        for c in range(TILE_CLASSES):
+            counts[u][c] += every_count[c]
+            pairs[u][5 * c] += every_same[c]
+    first, last = [-1] * units, [-1] * units
+    for pos in range(min(units, total)):
+        first[pos] = runs[bisect.bisect_right(starts, pos) - 1][0]
+        end = total - 1 - pos
+        last[end % units] = runs[bisect.bisect_right(starts, end) - 1][0]
+    return UnitSchedule(tuple(map(tuple, counts)), tuple(map(tuple, pairs)), tuple(first),
+                        tuple(last))
+
+
+def _runs(m_dim: Dim, n_dim: Dim, instances: int) -> tuple[np.ndarray, np.ndarray]:
+    """Classes and lengths of the runs of equal tile classes, in loop order."""
+    row_cls: list[int] = []
+    row_len: list[int] = []
+    for nc in n_dim.classes():
+        runs = _row_runs(nc, m_dim)
+        repeat = n_dim.count_of(nc)
+        row_cls += [c for c, _ in runs] * repeat
+        row_len += [n for _, n in runs] * repeat
+    return (np.tile(np.asarray(row_cls, dtype=np.int64), instances),
+            np.tile(np.asarray(row_len, dtype=np.int64), instances))
+
+
+def _in_range(low: np.ndarray, high: np.ndarray, units: int) -> np.ndarray:
+    """(runs x units) counts of positions o in [low, high] with o % units == u."""
+    u = np.arange(units, dtype=np.int64)[None, :]
+    upper = (high[:, None] - u + units) // units
+    lower = (low[:, None] - 1 - u + units) // units
+    return np.maximum(upper - lower, 0)
+
+
+def _counted_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
+    """Round-robin counts from the run-length form: O(runs x units), independent of M."""
+    cls, length = _runs(m_dim, n_dim, instances)
+    start = np.cumsum(length) - length
+    end = start + length - 1
+    total = int(end[-1]) + 1
+    per_run = _in_range(start, end, units)
+    counts = np.zeros((units, TILE_CLASSES), dtype=np.int64)
+    for c in range(TILE_CLASSES):
+        counts[:, c] = per_run[cls == c].sum(axis=0)
+    pairs = np.zeros((units, 16), dtype=np.int64)
+    same = _in_range(start, np.minimum(end - units, total - 1 - units), units)
+    for c in range(TILE_CLASSES):
+        pairs[:, 5 * c] += same[cls == c].sum(axis=0)
+    # pairs whose successor lies in a later run: the last `units` positions of each run
+    offsets = np.arange(units, dtype=np.int64)[None, :]
+    pos = (end[:, None] - offsets).ravel()
+    ok = (pos >= np.repeat(start, units)) & (pos + units <= total - 1)
+    pos = pos[ok]
+    src = np.repeat(cls, units)[ok]
+    dst = cls[np.searchsorted(start, pos + units, side="right") - 1]
+    pairs += np.bincount((pos % units) * 16 + src * 4 + dst,
+                         minlength=units * 16).reshape(units, 16)
     head = min(units, total)
-    first[:head] = cls[:head]
-    tail_units = unit[total - head:]
-    last[tail_units] = cls[total - head:]
-    return UnitSchedule(counts.reshape(units, TILE_CLASSES), pairs.reshape(units, 16),
-                        first, last)
+    edge_pos = np.concatenate([np.arange(head), np.arange(total - head, total)])
+    edge_cls = cls[np.searchsorted(start, edge_pos, side="right") - 1].tolist()
+    first = [-1] * units
+    last = [-1] * units
+    first[:head] = edge_cls[:head]
+    for p, c in zip(edge_pos[head:].tolist(), edge_cls[head:], strict=True):
+        last[p % units] = c
+    return UnitSchedule(tuple(map(tuple, counts.tolist())), tuple(map(tuple, pairs.tolist())),
+                        tuple(first), tuple(last))
 
 
 Assignment = dict[tuple[int, int], Mode]
@@ -148,26 +269,24 @@ def wave_shape(arch: ArchConfig, mode: Mode, m: int, k: int) -> WaveShape:
 class ClassCosts:
     """Per tile class: head, internal gaps, tail; per tile-class pair: the gap between them.
 
-    ``*_by_mode`` hold the same cycles attributed to the mode of the wave that owns them
-    (a wave owns the gap after it; the first wave also owns the head).
+    ``owner_*`` name the mode of the wave that owns those cycles (a wave owns the gap after
+    it; the first wave also owns the head).
     """
 
-    head: np.ndarray
-    internal: np.ndarray
-    tail: np.ndarray
-    inter: np.ndarray
-    owner_internal: tuple[tuple[tuple[Mode, int], ...], ...]
-    owner_head: tuple[Mode | None, ...]
-    owner_last: tuple[Mode | None, ...]
+    head: list[int]
+    internal: list[int]
+    tail: list[int]
+    inter: list[int]
+    owner_internal: list[tuple[tuple[Mode, int], ...]]
+    owner_head: list[Mode | None]
+    owner_last: list[Mode | None]
 
 
 def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                 assignment: Assignment) -> ClassCosts:
     switch = arch.mode_switch_cycles
-    head = np.zeros(TILE_CLASSES, dtype=np.int64)
-    internal = np.zeros(TILE_CLASSES, dtype=np.int64)
-    tail = np.zeros(TILE_CLASSES, dtype=np.int64)
-    inter = np.zeros(16, dtype=np.int64)
+    head, internal, tail = [0] * TILE_CLASSES, [0] * TILE_CLASSES, [0] * TILE_CLASSES
+    inter = [0] * 16
     firsts: dict[int, WaveShape] = {}
     lasts: dict[int, WaveShape] = {}
     owner_internal: list[tuple[tuple[Mode, int], ...]] = [()] * TILE_CLASSES
@@ -175,24 +294,22 @@ def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
     owner_last: list[Mode | None] = [None] * TILE_CLASSES
     kf, ke = k_dim.full, k_dim.edge
     for n_cls in n_dim.classes():
+        full_mode = assignment.get((n_cls, FULL))
+        edge_mode = assignment.get((n_cls, EDGE))
         for m_cls in m_dim.classes():
             tc = 2 * n_cls + m_cls
             m = m_dim.size(m_cls)
-            full = edge = None
-            if kf:
-                full_mode = assignment[(n_cls, FULL)]
-                full = wave_shape(arch, full_mode, m, k_dim.block)
-            if ke:
-                edge_mode = assignment[(n_cls, EDGE)]
-                edge = wave_shape(arch, edge_mode, m, ke)
-            first = full if full is not None else edge
-            last = edge if edge is not None else full
+            full = wave_shape(arch, full_mode, m, k_dim.block) if kf and full_mode else None
+            edge = wave_shape(arch, edge_mode, m, ke) if ke and edge_mode else None
+            first = full or edge
+            last = edge or full
             assert first is not None and last is not None
             owned: list[tuple[Mode, int]] = []
-            if full is not None and kf > 1:
-                owned.append((full_mode, (kf - 1) * wave_cycles(full, full, switch)))
-            if full is not None and edge is not None:
-                owned.append((full_mode, wave_cycles(full, edge, switch)))
+            if full is not None and full_mode is not None:
+                if kf > 1:
+                    owned.append((full_mode, (kf - 1) * wave_cycles(full, full, switch)))
+                if edge is not None:
+                    owned.append((full_mode, wave_cycles(full, edge, switch)))
             internal[tc] = sum(c for _, c in owned)
             owner_internal[tc] = tuple(owned)
             head[tc] = wave_cycles(None, first, switch)
@@ -203,18 +320,22 @@ def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
     for a, last_shape in lasts.items():
         for b, first_shape in firsts.items():
             inter[4 * a + b] = wave_cycles(last_shape, first_shape, switch)
-    return ClassCosts(head, internal, tail, inter, tuple(owner_internal), tuple(owner_head),
-                      tuple(owner_last))
+    return ClassCosts(head, internal, tail, inter, owner_internal, owner_head, owner_last)
 
 
-def unit_cycles(schedule: UnitSchedule, costs: ClassCosts) -> np.ndarray:
+def unit_cycles(schedule: UnitSchedule, costs: ClassCosts) -> list[int]:
     """Cycles of every unit (0 for an idle unit)."""
-    busy = schedule.busy_units
-    first = np.where(busy, schedule.first, 0)
-    last = np.where(busy, schedule.last, 0)
-    cycles = (schedule.counts @ costs.internal + schedule.pairs @ costs.inter
-              + costs.head[first] + costs.tail[last])
-    return np.where(busy, cycles, 0)
+    out = []
+    for counts, pairs, first, last in zip(schedule.counts, schedule.pairs, schedule.first,
+                                          schedule.last, strict=True):
+        if first < 0:
+            out.append(0)
+            continue
+        total = costs.head[first] + costs.tail[last]
+        total += sum(c * v for c, v in zip(counts, costs.internal, strict=True) if c)
+        total += sum(c * v for c, v in zip(pairs, costs.inter, strict=True) if c)
+        out.append(total)
+    return out
 
 
 def _candidates(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
@@ -250,15 +371,17 @@ def plan_part(arch: ArchConfig, part: GroupPart, policy: str = "auto") -> PartPl
     units = arch.units_per_group
     candidates = _candidates(arch, m_dim, n_dim, k_dim, policy)
     best = candidates[0]
+    schedule = unit_schedule(m_dim, n_dim, part.instances, units)
     if len(candidates) > 1:
-        schedule = unit_schedule(m_dim, n_dim, part.instances, units)
         scored = []
         for assignment in candidates:
             costs = class_costs(arch, m_dim, n_dim, k_dim, assignment)
-            cycles = int(unit_cycles(schedule, costs).max())
+            cycles = max(unit_cycles(schedule, costs))
             scored.append((cycles, _reuse_penalty(assignment, m_dim, n_dim, k_dim)))
         best = candidates[min(range(len(candidates)), key=lambda i: scored[i])]
-    return PartPlan(part, m_dim, n_dim, k_dim, units, tuple(sorted(best.items())))
+    plan = PartPlan(part, m_dim, n_dim, k_dim, units, tuple(sorted(best.items())))
+    plan.__dict__["schedule"] = schedule  # computed above; cached_property slot
+    return plan
 
 
 def compile_gemm(arch: ArchConfig, gemm: Gemm, policy: str = "auto") -> GemmPlan:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flexsa.arch.config import ArchConfig
 from flexsa.workloads.layers import Gemm, Phase
@@ -16,18 +16,15 @@ class Dim:
 
     total: int
     block: int
+    full: int = field(init=False)
+    edge: int = field(init=False)
+    count: int = field(init=False)
 
-    @property
-    def full(self) -> int:
-        return self.total // self.block
-
-    @property
-    def edge(self) -> int:
-        return self.total % self.block
-
-    @property
-    def count(self) -> int:
-        return self.full + (1 if self.edge else 0)
+    def __post_init__(self) -> None:
+        full, edge = divmod(self.total, self.block)
+        object.__setattr__(self, "full", full)
+        object.__setattr__(self, "edge", edge)
+        object.__setattr__(self, "count", full + (1 if edge else 0))
 
     def size(self, cls: int) -> int:
         return self.block if cls == FULL else self.edge
@@ -36,7 +33,9 @@ class Dim:
         return self.full if cls == FULL else (1 if self.edge else 0)
 
     def classes(self) -> tuple[int, ...]:
-        return tuple(c for c in (FULL, EDGE) if self.count_of(c))
+        if self.full:
+            return (FULL, EDGE) if self.edge else (FULL,)
+        return (EDGE,)
 
     def cls_of(self, index: int) -> int:
         return EDGE if (self.edge and index == self.count - 1) else FULL

@@ -54,7 +54,7 @@ def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     table = Table(title=title, show_footer=footer is not None)
     for i, column in enumerate(columns):
         numeric = column not in {"layer", "phase", "name", "part", "model", "description"}
-        table.add_column(column, justify="right" if numeric else "left",
+        table.add_column(column, justify="right" if numeric else "left", overflow="fold",
                          footer=str(footer[i]) if footer is not None else "")
     for row in rows:
         table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))

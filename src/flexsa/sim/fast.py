@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import numpy as np
-
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.modes import Mode, geometry, split_rows
 from flexsa.compiler.plan import GemmPlan, PartPlan, class_costs, compile_gemm, unit_cycles
@@ -57,24 +55,24 @@ def _part_traffic(arch: ArchConfig, plan: PartPlan) -> tuple[Traffic, list[WaveS
 def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int], dict[str, int]]:
     costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
     schedule = plan.schedule
-    cycles = int(unit_cycles(schedule, costs).max())
+    cycles = max(unit_cycles(schedule, costs))
     busy = empty_modes()
-    tile_totals = schedule.counts.sum(axis=0)
-    for tc, owned in enumerate(costs.owner_internal):
-        for mode, value in owned:
-            busy[mode.value] += int(tile_totals[tc]) * value
-    pair_totals = schedule.pairs.sum(axis=0)
-    for index in np.flatnonzero(pair_totals):
-        owner = costs.owner_last[index // 4]
-        assert owner is not None
-        busy[owner.value] += int(pair_totals[index]) * int(costs.inter[index])
-    for first, last in zip(schedule.first, schedule.last, strict=True):
+    for counts, pairs, first, last in zip(schedule.counts, schedule.pairs, schedule.first,
+                                          schedule.last, strict=True):
         if first < 0:
             continue
+        for tc, count in enumerate(counts):
+            for mode, value in costs.owner_internal[tc] if count else ():
+                busy[mode.value] += count * value
+        for index, count in enumerate(pairs):
+            if count:
+                owner = costs.owner_last[index // 4]
+                assert owner is not None
+                busy[owner.value] += count * costs.inter[index]
         head_owner, last_owner = costs.owner_head[first], costs.owner_last[last]
         assert head_owner is not None and last_owner is not None
-        busy[head_owner.value] += int(costs.head[first])
-        busy[last_owner.value] += int(costs.tail[last])
+        busy[head_owner.value] += costs.head[first]
+        busy[last_owner.value] += costs.tail[last]
     waves = empty_modes()
     for wc in plan.wave_classes():
         waves[wc.mode.value] += wc.count

@@ -15,6 +15,8 @@ from flexsa.compiler.modes import geometry, split_rows
 from flexsa.compiler.program import Program, UnitProgram
 from flexsa.errors import FlexsaError
 
+MAX_VERIFY_ELEMENTS = 50_000_000
+
 
 class ExecutionError(FlexsaError):
     """The program is inconsistent (wrong sizes, missing loads)."""
@@ -102,6 +104,10 @@ def verify_gemm(arch: ArchConfig, m: int, n: int, k: int, seed: int = 0, instanc
     from flexsa.compiler.program import compile_program
     from flexsa.workloads.layers import Gemm, Phase
 
+    elements = instances * (m * k + k * n + m * n)
+    if elements > MAX_VERIFY_ELEMENTS:
+        raise FlexsaError(f"GEMM too large to verify functionally ({elements:,} matrix "
+                          f"elements; the limit is {MAX_VERIFY_ELEMENTS:,}); use smaller M,N,K")
     rng = np.random.default_rng(seed)
     a = rng.integers(-8, 8, size=(instances, m, k), dtype=np.int64)
     b = rng.integers(-8, 8, size=(instances, k, n), dtype=np.int64)

@@ -11,12 +11,12 @@ the SIMD unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from flexsa.errors import WorkloadError
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     """Training phase of a GEMM."""
 
     FWD = "fwd"
@@ -104,7 +104,8 @@ class ConvLayer:
     @property
     def params(self) -> int:
         """Weights + bias + BN affine (gamma, beta)."""
-        return self.weight_params + (self.cout if self.bias else 0) + (2 * self.cout if self.bn else 0)
+        bias = self.cout if self.bias else 0
+        return self.weight_params + bias + (2 * self.cout if self.bn else 0)
 
     @property
     def macs(self) -> int:
@@ -128,7 +129,8 @@ class LinearLayer:
 
     @property
     def params(self) -> int:
-        return self.cin * self.cout + (self.cout if self.bias else 0) + (2 * self.cout if self.bn else 0)
+        bias = self.cout if self.bias else 0
+        return self.cin * self.cout + bias + (2 * self.cout if self.bn else 0)
 
     @property
     def macs(self) -> int:

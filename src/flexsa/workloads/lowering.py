@@ -35,7 +35,7 @@ The layer that reads the model input has no data gradient.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from enum import Enum
+from enum import StrEnum
 
 from flexsa.errors import WorkloadError
 from flexsa.workloads.layers import (
@@ -52,7 +52,7 @@ from flexsa.workloads.model import Model
 ALL_PHASES: tuple[Phase, ...] = (Phase.FWD, Phase.DGRAD, Phase.WGRAD)
 
 
-class DgradForm(str, Enum):
+class DgradForm(StrEnum):
     SPLIT = "split"
     IMPLICIT = "implicit"
     COL2IM = "col2im"
