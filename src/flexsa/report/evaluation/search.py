@@ -81,7 +81,7 @@ def search_part(arch: Any, part: Any) -> tuple[PlanCost, PlanCost]:
 
         def cycles_of(assignment: dict[tuple[int, int], Any]) -> int:
             costs = class_costs(arch, m_dim, n_dim, k_dim, assignment)  # noqa: B023
-            return int(unit_cycles(schedule, costs).max())  # noqa: B023
+            return int(max(unit_cycles(schedule, costs)))  # noqa: B023
 
         for assignment, cycles in _mode_search(arch, n_dim, k_dim, cycles_of):
             if cycles > best.cycles:
@@ -125,7 +125,7 @@ def _plan_cost(arch: Any, plan: Any, cycles: int | None = None) -> PlanCost:
 
     if cycles is None:
         costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
-        cycles = int(unit_cycles(plan.schedule, costs).max())
+        cycles = int(max(unit_cycles(plan.schedule, costs)))
     ib = arch.input_bytes
     traffic = sum(wc.count * (wc.k * wc.n + wc.m * wc.k) * ib for wc in plan.wave_classes())
     return PlanCost(cycles, traffic, plan.waves)
