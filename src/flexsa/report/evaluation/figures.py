@@ -134,10 +134,11 @@ def energy_figure(summary: Mapping[str, Any], configs: Sequence[str],
             x += 1
         x += 0.8
     bottom = [0.0] * len(xs)
-    for part in ENERGY_PARTS:
+    for part in (*ENERGY_PARTS, "forwarding"):
         heights = [_num(cell.get(part)) for cell in cells]
         heights = [0.0 if h != h else h for h in heights]
-        ax.bar(xs, heights, 0.8, bottom=bottom, color=PART_COLORS[part], label=part.upper())
+        label = "PE-to-PE" if part == "forwarding" else part.upper()
+        ax.bar(xs, heights, 0.8, bottom=bottom, color=PART_COLORS[part], label=label)
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     ax.set_xticks(xs, labels, rotation=90, fontsize=7)
     mids = [(xs[i * len(configs)] + xs[(i + 1) * len(configs) - 1]) / 2
@@ -147,12 +148,12 @@ def energy_figure(summary: Mapping[str, Any], configs: Sequence[str],
     groups.tick_params(length=0, pad=34)
     groups.spines["bottom"].set_visible(False)
     ax.set_ylabel("energy per iteration\n(normalised to 1G1C)")
-    ax.legend(ncol=len(ENERGY_PARTS), fontsize=8, frameon=False, loc="upper center",
+    ax.legend(ncol=len(ENERGY_PARTS) + 1, fontsize=8, frameon=False, loc="upper center",
               bbox_to_anchor=(0.5, 1.15))
     return _save(fig, out_dir, "energy", "Dynamic energy",
                  "Dynamic energy per training iteration (HBM2 runs), broken into MACs (COMP), "
-                 "local buffers, global buffers, DRAM and FlexSA's inter-core paths "
-                 "(OverCore); every part is normalised to 1G1C's total.")
+                 "local buffers, global buffers, DRAM, FlexSA's inter-core paths (OverCore) and "
+                 "PE-to-PE forwarding; every part is normalised to 1G1C's total.")
 
 
 def modes_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
