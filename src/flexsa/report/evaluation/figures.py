@@ -93,6 +93,11 @@ def utilization_figure(summary: Mapping[str, Any], configs: Sequence[str],
                   marker="o", lw=1.2, color=COLORS.get(config), markeredgecolor="black")
     twin.set_ylabel("speedup over 1G1C (lines)")
     twin.spines["right"].set_visible(True)
+    speedups = [v for r in runs for v in data[r]["hbm2_speedup_vs_1G1C"].values()
+                if isinstance(v, int | float) and v > 0]
+    if speedups and max(speedups) / min(speedups) > 4:
+        twin.set_yscale("log")
+        twin.set_ylabel("speedup over 1G1C (lines, log scale)")
     return _save(fig, out_dir, "utilization", "PE utilization and speedup",
                  "Bars: PE utilization (useful MACs / PE-cycles) averaged over the training run, "
                  "with ideal memory (top) and one HBM2 stack (bottom). Lines: speedup of each "
