@@ -99,6 +99,7 @@ def render_report(summary: Mapping[str, Any], figures: Sequence[Figure],
         f"(flexsa {html.escape(str(summary.get('version', '')))}). Every number is an "
         "average over the whole training run, each pruning interval weighted by its epochs. "
         "Ratios are taken of whole-run totals.</p>",
+        *(f"<p class='note'><b>Note.</b> {html.escape(n)}</p>" for n in summary.get("notes", [])),
         "<h2>Figures</h2>", *(_figure_html(f) for f in figures),
         "<h2>Summary tables</h2>", _tables(summary, configs), _extra_sections(summary),
         "<h2>Configuration used</h2>",

@@ -110,10 +110,29 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
     records = [r for r in read_journal(out / JOURNAL).values() if selected(r, settings)]
     summary = build_summary(records, settings.selected_variants, settings.main_configs,
                             _areas(backend, settings), additions)
+    summary["notes"] = _notes(summary, backend)
     summary |= provenance(_config(settings, backend))
     write_atomic(out / SUMMARY, dumps(summary) + "\n")
     figures = _write_figures(summary, records, settings, out) if write_figures else ()
     return Outcome(out, written, len(records) - written, summary, figures)
+
+
+def _notes(summary: dict[str, Any], backend: Backend) -> list[str]:
+    """Caveats a reader of the numbers needs, in plain words."""
+    notes = []
+    if any("ideal_pe_utilization_excluding_depthwise" in run
+           for run in summary["runs"].values()):
+        notes.append("MobileNet v2's depthwise convolutions are lowered per channel (GEMMs with "
+                     "N = 1, as the spec prescribes); they leave almost every PE idle and take "
+                     "most of its cycles, so its utilization and speedups are dominated by them. "
+                     "The runs also report utilization without the depthwise layers.")
+    described = backend.describe()
+    if str(described.get("trajectory_source", "")).startswith("stand-in"):
+        notes.append("Pruning trajectories are a stand-in (uniform width scaling): the pruning "
+                     "package was not available.")
+    if not summary.get("area_vs_1x128"):
+        notes.append("The area study did not run (area model not available or not selected).")
+    return notes
 
 
 def _extra_key(settings: EvalSettings) -> dict[str, Any]:
