@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from eval_fakes import PES, FakeBackend
 from flexsa.report.evaluation.aggregate import average_runs, mean_tree, weighted_totals
 from flexsa.report.evaluation.backend import Metrics
 from flexsa.report.evaluation.journal import make_record
@@ -19,6 +18,7 @@ from flexsa.report.evaluation.matrix import (
     Variant,
 )
 from flexsa.report.evaluation.pipeline import reproduce
+from tests.eval_fakes import PES, FakeBackend
 
 VARIANT = Variant("resnet50_low", "resnet50", 32, strength="low")
 

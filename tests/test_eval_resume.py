@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from eval_fakes import FakeBackend
 from flexsa.errors import ConfigError
 from flexsa.report.evaluation.journal import JOURNAL, Journal, read_journal
 from flexsa.report.evaluation.matrix import EvalSettings
 from flexsa.report.evaluation.pipeline import prepare_out_dir, reproduce
 from flexsa.report.evaluation.runner import execute
+from tests.eval_fakes import FakeBackend
 
 SETTINGS = EvalSettings(models=("resnet50",), configs=("1G1C", "1G1F"), memories=("ideal",),
                         studies=("main",))
