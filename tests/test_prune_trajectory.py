@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flexsa.errors import WorkloadError
 from flexsa.workloads.lowering import lower_model, phase_totals
-from flexsa.workloads.model import INPUT_SPACE, Model
+from flexsa.workloads.model import Model
 from flexsa.workloads.pruning import (
     load_trajectory,
     make_trajectory,
@@ -16,6 +18,7 @@ from flexsa.workloads.pruning import (
     train_macs,
     width_trajectory,
 )
+from flexsa.workloads.pruning.checks import union_violations
 from flexsa.workloads.pruning.trajectory import TrainCost
 from flexsa.workloads.zoo import build_model
 
@@ -23,21 +26,7 @@ TOL = 1e-3
 
 
 def assert_union_rules(model: Model) -> None:
-    """Every layer's cin/cout agree with its neighbours' (checked from the channel table)."""
-    table = model.channel_table()
-    writer_cout: dict[str, int] = {INPUT_SPACE: model.widths[INPUT_SPACE]}
-    for node in model.nodes:
-        if node.layer not in table:
-            continue
-        shape = table[node.layer]
-        if node.depthwise_coupled:
-            assert shape["cin"] == shape["cout"] == model.layer(node.layer).groups
-            assert shape["cout"] == writer_cout[node.output], node.layer
-            continue
-        expected_cin = sum(writer_cout[s] for s in node.inputs)
-        assert shape["cin"] == expected_cin, f"{node.layer}: cin breaks the union rules"
-        previous = writer_cout.setdefault(node.output, shape["cout"])
-        assert previous == shape["cout"], f"{node.layer}: residual node widths differ"
+    assert union_violations(model) == []
 
 
 def assert_monotone(traj) -> None:
@@ -127,6 +116,17 @@ def test_mobilenet_v2_dense_vs_width_075() -> None:
         assert_union_rules(model)
 
 
+def test_union_check_catches_a_broken_residual_node() -> None:
+    from dataclasses import replace
+
+    model = build_model("resnet50")
+    layers = tuple(replace(layer, cout=layer.cout - 1) if layer.name == "layer2.1.conv3"
+                   else layer for layer in model.layers)
+    broken = Model(model.name, layers, model.nodes, model.spaces, model.input_shape)
+    problems = union_violations(broken)
+    assert any("layer2.1.conv3" in p for p in problems)
+
+
 def test_full_target_is_dense_and_short_schedules() -> None:
     traj = make_trajectory("resnet50", 1.0, epochs=20, interval=7)
     assert [(i.epoch_start, i.epoch_end) for i in traj.intervals] == [(0, 7), (7, 14), (14, 20)]
@@ -193,3 +193,20 @@ def test_cli_bad_input_one_line(cli, args: tuple[str, ...]) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
+
+
+@settings(max_examples=8, deadline=None, derandomize=True)
+@given(target=st.floats(min_value=0.05, max_value=1.0), seed=st.integers(0, 1000),
+       interval=st.integers(1, 45))
+def test_any_target_is_hit_with_union_rules(target: float, seed: int, interval: int) -> None:
+    traj = make_trajectory("mobilenet_v2", target, seed=seed, interval=interval)
+    assert traj.final_train_flops_ratio == pytest.approx(target, abs=2e-3)
+    assert_monotone(traj)
+    assert_union_rules(traj.model_at(90))
+
+
+def test_pruned_model_helper_matches_trajectory() -> None:
+    traj = make_trajectory("resnet50", "high")
+    assert pruned_model("resnet50", "high", 35).channel_table() == \
+        traj.model_at(35).channel_table()
+    assert pruned_model("resnet50", "1.0", 35).macs == build_model("resnet50").macs

@@ -120,11 +120,11 @@ def test_model_simulation_resnet50() -> None:
     assert result.waves_by_mode["core"] == 0
 
 
-def test_memory_other_than_ideal_rejected() -> None:
+def test_memory_other_than_ideal_hbm2_or_bandwidth_rejected() -> None:
     from flexsa.errors import ConfigError
 
     with pytest.raises(ConfigError):
-        simulate_gemms(PRESETS["1G1C"], [Gemm("g", Phase.FWD, 4, 4, 4)], memory="hbm2")
+        simulate_gemms(PRESETS["1G1C"], [Gemm("g", Phase.FWD, 4, 4, 4)], memory="bogus")
 
 
 @st.composite

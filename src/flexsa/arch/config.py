@@ -30,6 +30,7 @@ class MemoryConfig:
     dram_gbps: float = 270.0
     dram_latency_cycles: int = 100
     gbuf_to_lbuf_bytes_per_cycle: float = 512.0
+    gbuf_ports: int = 0  # GBUF read ports per group (0: one per unit); see sim/memory.py
 
     def __post_init__(self) -> None:
         for name in ("gbuf_mib", "dram_gbps", "gbuf_to_lbuf_bytes_per_cycle"):
@@ -37,6 +38,7 @@ class MemoryConfig:
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"memory.{name} must be a number > 0, got {value!r}")
         _int_at_least("memory.dram_latency_cycles", self.dram_latency_cycles, 0)
+        _int_at_least("memory.gbuf_ports", self.gbuf_ports, 0)
 
 
 def _int_at_least(name: str, value: object, low: int) -> None:

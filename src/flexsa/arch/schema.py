@@ -57,6 +57,7 @@ class MemoryModel(_Strict):
     dram_gbps: float = 270.0
     dram_latency_cycles: int = 100
     gbuf_to_lbuf_bytes_per_cycle: float = 512.0
+    gbuf_ports: int = 0
 
 
 class ArchModel(_Strict):

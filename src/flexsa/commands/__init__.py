@@ -12,12 +12,17 @@ import typer
 # Each entry is a module in this package with a ``register(app: typer.Typer)`` function.
 COMMAND_MODULES: tuple[str, ...] = (
     "model",
+    "energy",
+    "area",
     "prune",
     "reproduce",
+    "scalesim",
     "arch",
     "compile",
     "simulate",
     "verify",
+    "pack",
+    "colcomb",
 )
 
 

@@ -17,6 +17,7 @@ def compile_command(
     mode_policy: str = typer.Option("auto", "--mode-policy", help="auto, table or fw"),
     listing: bool = typer.Option(False, "--listing", help="print the program readably"),
     out: Path | None = typer.Option(None, "--out", help="write the program as JSON lines"),
+    dma: bool = typer.Option(False, "--dma", help="print the GBUF blocking and DMA program"),
 ) -> None:
     """Compile a GEMM: partition, tile, choose modes, emit the ISA program."""
     from flexsa.arch import load_arch
@@ -40,6 +41,11 @@ def compile_command(
                           for (nc, kc), mode in part.modes)
         typer.echo(f"; group {part.part.group}: m={part.part.m} n={part.part.n} "
                    f"k={part.part.k}: {part.waves} waves on {part.units} unit(s); {modes}")
+    if dma:
+        from flexsa.compiler.blocking import dma_listing
+
+        for line in dma_listing(plan.gemm, accel):
+            typer.echo(line)
     if not (listing or out):
         return
     program = emit_program(accel, plan)

@@ -54,5 +54,86 @@ def trajectory(
                f"run average {traj.mean_train_flops_ratio:.4f}")
 
 
+@prune_app.command("train")
+def train(
+    model: str = typer.Option("small-resnet", "--model", "-m", help="network to train: "
+                              "small-resnet (bottleneck ResNet on sklearn's digits)"),
+    epochs: int = typer.Option(10, help="training epochs"),
+    interval: int = typer.Option(2, help="epochs between reconfigurations"),
+    penalty_ratio: float = typer.Option(0.8, "--penalty-ratio", help="group-lasso share of "
+                                        "the first iteration's loss, in (0, 1)"),
+    lr: float = typer.Option(0.05, help="peak SGD learning rate (momentum 0.9, cosine decay)"),
+    batch_size: int = typer.Option(32, "--batch-size", help="mini-batch size"),
+    threshold: float = typer.Option(1e-4, help="a channel is dense if any |w| >= this"),
+    seed: int = typer.Option(0, help="seed of the data split, initialisation and shuffling"),
+    threads: int = typer.Option(1, help="torch CPU threads"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="directory for the run JSON and "
+                                    "one workload file per reconfiguration"),
+) -> None:
+    """PruneTrain a small ResNet on the digits (offline): accuracy and FLOPs per interval."""
+    from flexsa.workloads.pruning.config import PruneTrainConfig, check_model_name
+
+    config = PruneTrainConfig(epochs, interval, penalty_ratio, threshold, lr,
+                              batch_size=batch_size, seed=seed)
+    check_model_name(model)
+    if threads <= 0:
+        raise WorkloadError(f"--threads must be > 0, got {threads}")
+    import torch
+
+    from flexsa.report.output import print_json, print_table, provenance
+    from flexsa.workloads.pruning.digits import run_digits
+
+    torch.set_num_threads(threads)
+
+    def progress(report: object) -> None:
+        if not as_json:
+            typer.echo(_interval_line(report), err=True)
+
+    result = run_digits(config, model, progress)
+    payload = {"model": model, **result.as_dict(),
+               **provenance({"model": model, **config.as_dict(), "threads": threads})}
+    if out is not None:
+        _write_run(out, payload, result)
+    if as_json:
+        print_json(payload)
+        return
+    rows = [(i.epoch_start, i.epoch_end, f"{i.train_flops_ratio:.4f}", f"{i.accuracy:.4f}",
+             f"{i.pruned_train_flops_ratio:.4f}", f"{i.pruned_accuracy:.4f}",
+             " ".join(i.removed_blocks) or "-") for i in result.intervals]
+    print_table(f"PruneTrain {model} on digits (penalty ratio {penalty_ratio:g}, "
+                f"lambda {result.penalty_lambda:.3g})",
+                ["from", "to", "flops", "accuracy", "flops after", "acc. after", "removed"],
+                rows)
+    typer.echo("flops: training-FLOPs ratio of the model trained in the interval (vs dense); "
+               "after: once reconfigured at its end")
+    typer.echo(f"final: accuracy {result.final_accuracy:.4f}, train-FLOPs ratio "
+               f"{result.final_train_flops_ratio:.4f}, run average "
+               f"{result.mean_train_flops_ratio:.4f}")
+
+
+def _interval_line(report: object) -> str:
+    from flexsa.workloads.pruning.prunetrain import IntervalReport
+
+    assert isinstance(report, IntervalReport)
+    return (f"epochs {report.epoch_start}-{report.epoch_end}: accuracy {report.accuracy:.4f}, "
+            f"train-FLOPs ratio {report.train_flops_ratio:.4f} -> "
+            f"{report.pruned_train_flops_ratio:.4f} after reconfiguration")
+
+
+def _write_run(out: Path, payload: dict[str, object], result: object) -> None:
+    from flexsa.report.output import dumps
+    from flexsa.workloads.pruning.export import model_to_dict
+    from flexsa.workloads.pruning.prunetrain import PruneTrainResult
+
+    assert isinstance(result, PruneTrainResult)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(dumps(payload) + "\n")
+    for index, item in enumerate(result.intervals):
+        name = f"interval{index:02d}_e{item.epoch_start}-{item.epoch_end}.json"
+        (out / name).write_text(dumps(model_to_dict(item.model)) + "\n")
+    (out / "final.json").write_text(dumps(model_to_dict(result.final)) + "\n")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(prune_app, name="prune")

@@ -56,11 +56,15 @@ def simulate_command(
     dataflow: str | None = typer.Option(None, "--dataflow",
                                         help="is, ws or os (--timing scalesim; default is)"),
     mode_policy: str = typer.Option("auto", "--mode-policy", help="auto, table or fw"),
+    memory: str = typer.Option("ideal", "--memory",
+                               help="ideal, hbm2 or a DRAM bandwidth in GB/s"),
+    energy_table: str | None = typer.Option(None, "--energy-table",
+                                            help="YAML overriding energy/area table entries"),
     width_mult: float = typer.Option(1.0, "--width-mult", help="channel width multiplier"),
     dgrad_form: str = typer.Option("split", "--dgrad-form", help="split, implicit or col2im"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
-    """Simulate a GEMM or a model's training GEMMs (ideal memory)."""
+    """Simulate a GEMM or a model's training GEMMs (ideal, HBM2 or any DRAM bandwidth)."""
     from flexsa.arch import load_arch
     from flexsa.report.output import print_json, provenance
 
@@ -73,7 +77,7 @@ def simulate_command(
         raise ConfigError("--dataflow applies to --timing scalesim only")
     gemms, workload = _workload(gemm, model, batch, phase, width_mult, dgrad_form)
     config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
-                              "memory": "ideal"}
+                              "memory": memory, "energy_table": energy_table}
     if timing == "scalesim":
         payload = _scalesim(accel, gemms, dataflow or "is")
         config["dataflow"] = dataflow or "is"
@@ -81,7 +85,14 @@ def simulate_command(
         from flexsa.sim import simulate_gemms
 
         config["mode_policy"] = mode_policy
-        payload = simulate_gemms(accel, gemms, mode_policy=mode_policy).as_dict()
+        payload = simulate_gemms(accel, gemms, mode_policy=mode_policy, memory=memory,
+                                 energy_table=energy_table).as_dict()
+        if model is not None:
+            from flexsa.sim.simd import simd_cycles
+            from flexsa.workloads.sources import load_workload
+
+            payload["simd_cycles"] = simd_cycles(load_workload(model, width_mult=width_mult),
+                                                 batch or 1, accel, memory=memory, phases=phase)
     payload = {**payload, **provenance(config)}
     if as_json:
         print_json(payload)
@@ -110,7 +121,18 @@ def _print_text(arch_name: str, workload: dict[str, Any], payload: dict[str, Any
         if key in payload:
             shown = ", ".join(f"{k}={v:,}" for k, v in payload[key].items() if v)
             typer.echo(f"  {key}: {shown}")
+    for key in ("stall_cycles", "simd_cycles"):
+        if key in payload:
+            typer.echo(f"  {key}: {payload[key]:,}")
     traffic = payload.get("traffic_bytes")
+    if traffic and "dram_to_gbuf" in traffic:
+        typer.echo(f"  DRAM bytes: DRAM->GBUF={traffic['dram_to_gbuf']:,} "
+                   f"GBUF->DRAM={traffic['gbuf_to_dram']:,}")
+    if payload.get("energy_pj"):
+        shown = ", ".join(f"{k}={v / 1e6:,.3f}" for k, v in payload["energy_pj"].items())
+        typer.echo(f"  energy (uJ): {shown}")
+    if payload.get("area_mm2"):
+        typer.echo(f"  area: {payload['area_mm2']:.2f} mm2")
     if traffic:
         g2l = traffic["gbuf_to_lbuf"]
         typer.echo(f"  GBUF->LBUF bytes: stationary={g2l['stationary']:,} "

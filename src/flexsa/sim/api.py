@@ -10,33 +10,40 @@ from flexsa.sim.result import SimResult
 from flexsa.workloads.layers import Gemm
 from flexsa.workloads.model import Model
 
-MEMORY_MODES = ("ideal",)
-
-
-def _check_memory(memory: object) -> str:
-    if memory != "ideal":
-        raise ConfigError(f"memory={memory!r} is not supported by the core simulator; "
-                          "use 'ideal'")
-    return "ideal"
+MEMORY_MODES = ("ideal", "hbm2", "<GB/s>")
 
 
 def simulate_gemms(arch: ArchConfig, gemms: Iterable[Gemm], *, memory: str | float = "ideal",
-                   mode_policy: str = "auto") -> SimResult:
-    """Simulate GEMMs one after the other (each starts on idle units) with the fast model."""
-    from flexsa.sim.fast import result_from_stats, simulate_gemm_stats
+                   mode_policy: str = "auto", energy_table: str | None = None) -> SimResult:
+    """Simulate GEMMs one after the other (each starts on idle units) with the fast model.
 
-    label = _check_memory(memory)
+    ``memory``: ``"ideal"``, ``"hbm2"`` or a DRAM bandwidth in GB/s (see
+    :mod:`flexsa.sim.memory`); DRAM traffic, energy and area are reported in every mode.
+    """
+    from flexsa.sim.fast import result_from_stats, simulate_gemm_stats
+    from flexsa.sim.memory_result import apply_memory
+    from flexsa.sim.memory_spec import parse_memory
+
+    spec = parse_memory(memory, arch)
     items = list(gemms)
     if not items:
         raise ConfigError("no GEMMs to simulate")
-    return result_from_stats(arch, simulate_gemm_stats(arch, items, mode_policy), label)
+    ideal = result_from_stats(arch, simulate_gemm_stats(arch, items, mode_policy), spec.name)
+    return apply_memory(arch, ideal, items, spec, mode_policy, energy_table)
 
 
 def simulate_model(arch: ArchConfig, model: Model, batch: int, *, phases: str = "all",
                    memory: str | float = "ideal", dgrad_form: str = "split",
-                   mode_policy: str = "auto") -> SimResult:
-    """Simulate every training GEMM of ``model`` at ``batch`` (the selected phases)."""
+                   mode_policy: str = "auto", energy_table: str | None = None) -> SimResult:
+    """Simulate every training GEMM of ``model`` at ``batch`` (the selected phases), plus
+    its element-wise layers on the SIMD unit (``simd_cycles``, reported separately)."""
+    from dataclasses import replace
+
+    from flexsa.sim.simd import simd_cycles
     from flexsa.workloads.lowering import lower_model
 
     gemms = lower_model(model, batch, phases, dgrad_form)
-    return simulate_gemms(arch, gemms, memory=memory, mode_policy=mode_policy)
+    result = simulate_gemms(arch, gemms, memory=memory, mode_policy=mode_policy,
+                            energy_table=energy_table)
+    return replace(result, simd_cycles=simd_cycles(model, batch, arch, memory=memory,
+                                                   phases=phases))

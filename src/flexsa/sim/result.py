@@ -23,16 +23,21 @@ class Traffic:
     outputs: int = 0
     overcore: int = 0
     group_reduction: int = 0
+    dram_to_gbuf: int = 0
+    gbuf_to_dram: int = 0
 
     def __add__(self, other: Traffic) -> Traffic:
         return Traffic(self.stationary + other.stationary, self.streamed + other.streamed,
                        self.outputs + other.outputs, self.overcore + other.overcore,
-                       self.group_reduction + other.group_reduction)
+                       self.group_reduction + other.group_reduction,
+                       self.dram_to_gbuf + other.dram_to_gbuf,
+                       self.gbuf_to_dram + other.gbuf_to_dram)
 
     def as_dict(self) -> dict[str, Any]:
         return {"gbuf_to_lbuf": {"stationary": self.stationary, "streamed": self.streamed},
                 "lbuf_to_gbuf": self.outputs, "overcore": self.overcore,
-                "group_reduction": self.group_reduction}
+                "group_reduction": self.group_reduction,
+                "dram_to_gbuf": self.dram_to_gbuf, "gbuf_to_dram": self.gbuf_to_dram}
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,12 @@ class SimResult:
     traffic: Traffic
     memory: str = "ideal"
     per_gemm: tuple[GemmStats, ...] = field(default=(), repr=False)
+    # filled by the memory model (flexsa.sim.memory_result)
+    stall_cycles: int = 0
+    energy_pj: Mapping[str, float] = field(default_factory=dict)
+    area_mm2: float = 0.0
+    memory_system: Mapping[str, Any] = field(default_factory=dict)
+    simd_cycles: int | None = None
 
     @property
     def pe_utilization(self) -> float:
@@ -104,6 +115,11 @@ class SimResult:
             "traffic_bytes": self.traffic_bytes,
             "memory": self.memory,
             "gemms": len(self.per_gemm),
+            "stall_cycles": self.stall_cycles,
+            "energy_pj": dict(self.energy_pj),
+            "area_mm2": self.area_mm2,
+            "memory_system": dict(self.memory_system),
+            **({} if self.simd_cycles is None else {"simd_cycles": self.simd_cycles}),
         }
 
     @staticmethod
@@ -125,4 +141,10 @@ class SimResult:
             executed_macs=sum(r.executed_macs for r in items), total_pes=first.total_pes,
             clock_ghz=first.clock_ghz, waves_by_mode=waves, cycles_by_mode=busy,
             traffic=traffic, memory=first.memory,
-            per_gemm=tuple(g for r in items for g in r.per_gemm))
+            per_gemm=tuple(g for r in items for g in r.per_gemm),
+            stall_cycles=sum(r.stall_cycles for r in items),
+            energy_pj={key: sum(r.energy_pj.get(key, 0.0) for r in items)
+                       for key in first.energy_pj},
+            area_mm2=first.area_mm2, memory_system=dict(first.memory_system),
+            simd_cycles=None if all(r.simd_cycles is None for r in items)
+            else sum(r.simd_cycles or 0 for r in items))

@@ -1,0 +1,97 @@
+"""Masked convolution / linear layers and the parameter-free spatial shift."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class MaskedMixin:
+    """A weight mask (buffer, same shape as the weight) applied in ``forward`` and after
+    every optimiser step; ``alpha`` is the layer's column-combining width and
+    ``combinable`` whether the network's plan lets it combine at all."""
+
+    weight: Any
+    mask: Any
+    alpha: int
+    combinable: bool
+
+    def init_mask(self, alpha: int) -> None:
+        self.register_buffer("mask", torch.ones_like(self.weight))  # type: ignore[attr-defined]
+        self.alpha = alpha
+        self.combinable = alpha > 1  # the network's plan: alpha = 1 layers stay dense
+
+    def masked_weight(self) -> torch.Tensor:
+        return self.weight * self.mask
+
+    @torch.no_grad()
+    def apply_mask(self) -> None:
+        self.weight.mul_(self.mask)
+
+    def filter_matrix(self) -> np.ndarray:
+        """The masked weights as the filter matrix: one row per filter, one column per
+        input element (cin x kh x kw)."""
+        weight = self.masked_weight().detach().cpu().numpy()
+        return weight.reshape(weight.shape[0], -1)
+
+    @torch.no_grad()
+    def set_matrix_mask(self, mask: np.ndarray) -> None:
+        self.mask.copy_(torch.from_numpy(mask.reshape(self.mask.shape)).to(self.mask.dtype))
+        self.apply_mask()
+
+
+class MaskedConv2d(nn.Conv2d, MaskedMixin):
+    def __init__(self, *args: Any, alpha: int = 8, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.init_mask(alpha)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._conv_forward(x, self.masked_weight(), self.bias)
+
+
+class MaskedLinear(nn.Linear, MaskedMixin):
+    def __init__(self, *args: Any, alpha: int = 8, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.init_mask(alpha)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.masked_weight(), self.bias)
+
+
+class Shift(nn.Module):
+    """Parameter-free spatial shift: channel groups move by one of the 9 (dy, dx) offsets
+    (zero fill), the same pattern as :func:`flexsa.packing.systolic.default_shifts`."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        from flexsa.packing.systolic import default_shifts
+
+        self.channels = channels
+        self.shifts = default_shifts(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros_like(x)
+        height, width = x.shape[2:]
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                chans = np.flatnonzero((self.shifts[:, 0] == dy) & (self.shifts[:, 1] == dx))
+                if chans.size == 0:
+                    continue
+                lo, hi = int(chans[0]), int(chans[-1]) + 1  # contiguous by construction
+                out[:, lo:hi, max(0, dy):height - max(0, -dy), max(0, dx):width - max(0, -dx)] \
+                    = x[:, lo:hi, max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)]
+        return out
+
+
+Masked = MaskedConv2d | MaskedLinear
+
+
+def masked_layers(model: nn.Module) -> Iterator[tuple[str, Masked]]:
+    for name, module in model.named_modules():
+        if isinstance(module, MaskedConv2d | MaskedLinear):
+            yield name, module

@@ -1,0 +1,93 @@
+"""The ``memory=`` argument of the simulators: ``"ideal"``, ``"hbm2"`` or a bandwidth.
+
+* ``ideal``: infinite DRAM bandwidth, zero latency (isolates tile/array size mismatch);
+  the GBUF->LBUF path is also unlimited.
+* ``hbm2``: the architecture's DRAM (default one HBM2 stack, 270 GB/s) with its latency,
+  and its GBUF->LBUF bandwidth and ports.
+* a number (``300`` or ``"300"``, GB/s): like ``hbm2`` with that DRAM bandwidth.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flexsa.energy.hw import HwView, hw_view
+from flexsa.errors import ConfigError
+
+DEFAULT_GBUF_TO_LBUF_BYTES_PER_CYCLE = 512.0
+
+
+@dataclass(frozen=True)
+class MemorySpec:
+    """Resolved memory timing parameters (bytes per core clock cycle)."""
+
+    name: str
+    dram_bytes_per_cycle: float          # math.inf for ideal
+    dram_latency_cycles: int
+    gbuf_to_lbuf_bytes_per_cycle: float  # per group; math.inf for ideal
+    dram_gbps: float
+    unit_port_bytes_per_cycle: float = math.inf  # one unit's GBUF read bandwidth
+
+    @property
+    def ideal(self) -> bool:
+        return math.isinf(self.dram_bytes_per_cycle)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "dram_gbps": self.dram_gbps,
+                "dram_latency_cycles": self.dram_latency_cycles,
+                "gbuf_to_lbuf_bytes_per_cycle": self.gbuf_to_lbuf_bytes_per_cycle,
+                "unit_port_bytes_per_cycle": self.unit_port_bytes_per_cycle}
+
+
+def _bandwidth(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"--memory {text!r} is not valid; use ideal, hbm2 or a DRAM "
+                          "bandwidth in GB/s (> 0)") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"--memory bandwidth must be a finite number of GB/s > 0, got {text}")
+    return value
+
+
+def gbuf_to_lbuf_bpc(hw: HwView) -> float:
+    value = hw.gbuf_to_lbuf_bytes_per_cycle or DEFAULT_GBUF_TO_LBUF_BYTES_PER_CYCLE
+    if value <= 0:
+        raise ConfigError(f"memory.gbuf_to_lbuf_bytes_per_cycle must be > 0, got {value}")
+    return value
+
+
+def unit_port_bpc(hw: HwView, group_bpc: float) -> float:
+    """One unit's GBUF read bandwidth: the group's bandwidth split evenly over
+    ``gbuf_ports`` ports (0: one per unit), each unit on one port, the units of a port
+    sharing it evenly (the most loaded port's share, ``ceil(units / ports)``)."""
+    units = hw.units_per_group
+    ports = hw.gbuf_ports or units
+    return group_bpc / ports / math.ceil(units / ports)
+
+
+def parse_memory(memory: str | float | int | MemorySpec, arch: Any) -> MemorySpec:
+    """Resolve ``memory`` against ``arch``'s DRAM, latency and GBUF->LBUF knobs."""
+    if isinstance(memory, MemorySpec):
+        return memory
+    hw = hw_view(arch)
+    if isinstance(memory, str) and memory.strip().lower() == "ideal":
+        return MemorySpec("ideal", math.inf, 0, math.inf, math.inf)
+    if isinstance(memory, str) and memory.strip().lower() == "hbm2":
+        gbps, name = hw.dram_gbps, "hbm2"
+    elif isinstance(memory, bool):
+        raise ConfigError("--memory must be ideal, hbm2 or a DRAM bandwidth in GB/s")
+    elif isinstance(memory, int | float):
+        gbps, name = _bandwidth(str(memory)), f"{float(memory):g}GB/s"
+    else:
+        gbps, name = _bandwidth(str(memory)), f"{float(memory):g}GB/s"
+    if gbps <= 0:
+        raise ConfigError(f"memory.dram_gbps must be > 0, got {gbps}")
+    if hw.dram_latency_cycles < 0:
+        raise ConfigError(f"memory.dram_latency_cycles must be >= 0, got "
+                          f"{hw.dram_latency_cycles}")
+    group_bpc = gbuf_to_lbuf_bpc(hw)
+    return MemorySpec(name, gbps / hw.clock_ghz, hw.dram_latency_cycles, group_bpc, gbps,
+                      unit_port_bpc(hw, group_bpc))

@@ -1,0 +1,108 @@
+"""Non-GEMM layers (normalisation, activation, element-wise, pooling) on the SIMD unit.
+
+Every :class:`~flexsa.workloads.layers.ElementwiseLayer` of a model runs on a SIMD array of
+``simd_gflops`` (500 GFLOPS default, 1/50 of the systolic throughput), one layer at a time,
+no fusion, so each layer reads its inputs and writes its output through memory:
+
+* forward: reads ``inputs`` tensors and writes one, ``flops_per_element`` FLOPs per output;
+* backward: reads the output gradient and the ``inputs`` saved tensors, writes ``inputs``
+  input gradients, twice the forward FLOPs.
+
+A layer's time is ``max(flops / (FLOPs per cycle), bytes / bandwidth)`` where the bandwidth
+is the GBUF's (groups x GBUF->LBUF bytes per cycle) when the layer's tensors fit in half the
+GBUF, and the DRAM's otherwise (infinite for ``memory="ideal"``). Tensors are FP16.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flexsa.energy.hw import hw_view
+from flexsa.errors import ConfigError
+from flexsa.sim.memory_spec import MemorySpec, parse_memory
+from flexsa.workloads.layers import ElementwiseLayer
+
+DEFAULT_SIMD_GFLOPS = 500.0
+BACKWARD_FLOP_FACTOR = 2
+
+
+@dataclass(frozen=True)
+class SimdResult:
+    """SIMD time and work of a model's element-wise layers for one training iteration."""
+
+    fwd_cycles: int
+    bwd_cycles: int
+    flops: int
+    bytes: int
+
+    @property
+    def cycles(self) -> int:
+        return self.fwd_cycles + self.bwd_cycles
+
+    def as_dict(self) -> dict[str, int]:
+        return {"simd_cycles": self.cycles, "simd_fwd_cycles": self.fwd_cycles,
+                "simd_bwd_cycles": self.bwd_cycles, "simd_flops": self.flops,
+                "simd_bytes": self.bytes}
+
+
+def _layer_cycles(flops: int, nbytes: int, flops_per_cycle: float, gbuf_bpc: float,
+                  dram_bpc: float, gbuf_half: float) -> int:
+    bandwidth = gbuf_bpc if nbytes <= gbuf_half else dram_bpc
+    memory = 0.0 if math.isinf(bandwidth) else nbytes / bandwidth
+    return math.ceil(max(flops / flops_per_cycle, memory))
+
+
+def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer], batch: int,
+                   arch: Any, *, memory: str | float | MemorySpec = "hbm2",
+                   simd_gflops: float = DEFAULT_SIMD_GFLOPS, forward: bool = True,
+                   backward: bool = True, element_bytes: int = 2) -> SimdResult:
+    """SIMD cycles (forward, backward), FLOPs and bytes of ``layers`` at ``batch``."""
+    if not math.isfinite(simd_gflops) or simd_gflops <= 0:
+        raise ConfigError(f"--simd-gflops must be > 0, got {simd_gflops}")
+    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
+        raise ConfigError(f"batch must be a positive integer, got {batch!r}")
+    hw = hw_view(arch)
+    spec = parse_memory(memory, arch)
+    flops_per_cycle = simd_gflops / hw.clock_ghz
+    gbuf_bpc = spec.gbuf_to_lbuf_bytes_per_cycle * hw.groups
+    gbuf_half = hw.gbuf_mib * 2**20 / 2
+    fwd = bwd = flops_total = bytes_total = 0
+    for layer in layers:
+        elements = layer.elements * batch
+        flops = elements * layer.flops_per_element
+        nbytes = elements * (layer.inputs + 1) * element_bytes
+        if forward:
+            fwd += _layer_cycles(flops, nbytes, flops_per_cycle, gbuf_bpc,
+                                 spec.dram_bytes_per_cycle, gbuf_half)
+            flops_total += flops
+            bytes_total += nbytes
+        if backward:
+            bflops = BACKWARD_FLOP_FACTOR * flops
+            bbytes = elements * (1 + 2 * layer.inputs) * element_bytes
+            bwd += _layer_cycles(bflops, bbytes, flops_per_cycle, gbuf_bpc,
+                                 spec.dram_bytes_per_cycle, gbuf_half)
+            flops_total += bflops
+            bytes_total += bbytes
+    return SimdResult(fwd, bwd, flops_total, bytes_total)
+
+
+def simd_cycles(model: Any, batch: int, arch: Any, *,
+                memory: str | float | MemorySpec = "hbm2",
+                simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all") -> int:
+    """SIMD cycles of ``model``'s element-wise layers for one training iteration (forward
+    and backward; ``phases="fwd"``: forward only; only dgrad/wgrad: backward only).
+    Reported separately from the GEMM cycles."""
+    forward, backward = simd_passes(phases)
+    return simd_breakdown(model.elementwise_layers, batch, arch, memory=memory,
+                          simd_gflops=simd_gflops, forward=forward, backward=backward).cycles
+
+
+def simd_passes(phases: Any) -> tuple[bool, bool]:
+    """(forward, backward) SIMD passes needed for the selected GEMM phases."""
+    from flexsa.workloads.layers import Phase
+    from flexsa.workloads.lowering import parse_phases
+
+    selected = set(parse_phases(phases))
+    return Phase.FWD in selected, bool(selected & {Phase.DGRAD, Phase.WGRAD})

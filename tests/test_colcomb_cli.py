@@ -1,0 +1,82 @@
+"""``flexsa colcomb train`` and ``flexsa reproduce colcomb`` from the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+
+
+@pytest.mark.slow
+def test_colcomb_train_json(cli, tmp_path) -> None:
+    out = tmp_path / "run.json"
+    result = cli("colcomb", "train", "--model", "lenet5", "--pretrain-epochs", "1",
+                 "--epochs", "2", "--prune-steps", "1", "--fraction", "0.3",
+                 "--compare-scratch", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert json.loads(out.read_text()) == data
+    packed, base = data["packed"], data["baseline_pretrained"]
+    assert packed["tiles"] < base["tiles"] and packed["utilization"] > 0.3
+    assert packed["energy_per_sample"] < base["energy_per_sample"]
+    assert 0 <= data["scratch_accuracy"] <= 1 and 0 <= packed["accuracy"] <= 1
+    layers = {row["layer"]: row for row in packed["layers"]}
+    assert layers["conv1"]["alpha"] == 1 and layers["fc1"]["alpha"] == 8
+    assert data["config"]["train"]["gamma"] == 0.5
+
+
+@pytest.mark.slow
+def test_reproduce_colcomb_quick(cli, tmp_path) -> None:
+    result = cli("reproduce", "colcomb", "--out", str(tmp_path), "--networks", "lenet5",
+                 "--pretrain-epochs", "1", "--epochs", "1", "--prune-steps", "1",
+                 "--fractions", "0.2")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    configs = summary["networks"]["lenet5"]
+    assert set(configs) == {"baseline", "combine", "combine_prune"}
+    for values in configs.values():
+        assert set(values) == {"utilization", "tiles", "throughput", "energy_per_sample",
+                               "accuracy"}
+    assert configs["baseline"]["utilization"] == pytest.approx(1.0)
+    assert configs["combine_prune"]["tiles"] < configs["combine"]["tiles"] \
+        <= configs["baseline"]["tiles"]
+    assert [r["alpha"] for r in summary["sweeps"]["lenet5"]["alpha"]] == [1, 2, 4, 8, 16]
+    for name in summary["figures"]:
+        assert (tmp_path / name).stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args", [
+    ["colcomb", "train", "--alpha", "0"],
+    ["colcomb", "train", "--gamma", "-0.5"],
+    ["colcomb", "train", "--array", "4"],
+    ["colcomb", "train", "--data", "mnist"],
+    ["colcomb", "train", "--model", "alexnet"],
+    ["reproduce", "colcomb", "--out", "/tmp/unused-colcomb", "--networks", "alexnet"],
+])
+def test_bad_input_one_line_exit_2(cli, args) -> None:
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_colcomb_train_on_local_mnist_directory(cli, tmp_path) -> None:
+    import gzip
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 16), ("t10k", 8)):
+        for kind, magic, shape in (("images-idx3", 0x803, (n, 28, 28)),
+                                   ("labels-idx1", 0x801, (n,))):
+            values = rng.integers(0, 10 if kind.startswith("labels") else 256, shape)
+            header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in shape)
+            with gzip.open(tmp_path / f"{prefix}-{kind}-ubyte.gz", "wb") as handle:
+                handle.write(header + values.astype(np.uint8).tobytes())
+    result = cli("colcomb", "train", "--data", "mnist", "--data-dir", str(tmp_path),
+                 "--pretrain-epochs", "1", "--epochs", "1", "--prune-steps", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["train_samples"], data["test_samples"]) == (16, 8)
+    assert data["packed"]["tiles"] < data["baseline_pretrained"]["tiles"]
