@@ -12,7 +12,8 @@ DATAFLOWS = ("is", "ws", "os")
 
 
 def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str,
-              width_mult: float, dgrad_form: str) -> tuple[list[Any], dict[str, Any]]:
+              width_mult: float, dgrad_form: str, pruning: str | None = None,
+              epoch: int = 0) -> tuple[list[Any], dict[str, Any], Any]:
     from flexsa.workloads.layers import Gemm, Phase
 
     if (gemm is None) == (model is None):
@@ -22,19 +23,25 @@ def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str
 
         m, n, k = parse_gemm_spec(gemm)
         gemm_phase = Phase.FWD if phase == "all" else _phase(phase)
-        return [Gemm("cli", gemm_phase, m, n, k)], {"gemm": [m, n, k], "phase": gemm_phase.value}
+        if pruning is not None:
+            raise WorkloadError("--pruning applies to --model runs only")
+        workload = {"gemm": [m, n, k], "phase": gemm_phase.value}
+        return [Gemm("cli", gemm_phase, m, n, k)], workload, None
     from flexsa.workloads.lowering import lower_model
     from flexsa.workloads.sources import load_workload
 
     if batch is None or batch <= 0:
         raise WorkloadError(f"--model needs --batch B with B > 0, got {batch}")
     assert model is not None
-    loaded = load_workload(model, width_mult=width_mult)
+    loaded = load_workload(model, width_mult=width_mult, pruning=pruning, epoch=epoch)
     gemms = lower_model(loaded, batch, phase, dgrad_form)
     if not gemms:
         raise WorkloadError(f"model {model!r} has no GEMMs in phase {phase!r}")
-    return gemms, {"model": loaded.name, "batch": batch, "phase": phase,
-                   "width_mult": width_mult, "dgrad_form": dgrad_form}
+    workload = {"model": loaded.name, "batch": batch, "phase": phase,
+                "width_mult": width_mult, "dgrad_form": dgrad_form,
+                "pruning": pruning, "epoch": epoch if pruning else None,
+                "channels": loaded.channel_table() if pruning else None}
+    return gemms, workload, loaded
 
 
 def _phase(text: str) -> Any:
@@ -62,6 +69,9 @@ def simulate_command(
                                             help="YAML overriding energy/area table entries"),
     width_mult: float = typer.Option(1.0, "--width-mult", help="channel width multiplier"),
     dgrad_form: str = typer.Option("split", "--dgrad-form", help="split, implicit or col2im"),
+    pruning: str | None = typer.Option(
+        None, "--pruning", help="low, high, a FLOPs fraction or a trajectory JSON (--model)"),
+    epoch: int = typer.Option(0, "--epoch", help="training epoch of the pruned model"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Simulate a GEMM or a model's training GEMMs (ideal, HBM2 or any DRAM bandwidth)."""
@@ -75,7 +85,8 @@ def simulate_command(
         raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
     if dataflow is not None and timing != "scalesim":
         raise ConfigError("--dataflow applies to --timing scalesim only")
-    gemms, workload = _workload(gemm, model, batch, phase, width_mult, dgrad_form)
+    gemms, workload, loaded = _workload(gemm, model, batch, phase, width_mult, dgrad_form,
+                                        pruning, epoch)
     config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
                               "memory": memory, "energy_table": energy_table}
     if timing == "scalesim":
@@ -87,12 +98,11 @@ def simulate_command(
         config["mode_policy"] = mode_policy
         payload = simulate_gemms(accel, gemms, mode_policy=mode_policy, memory=memory,
                                  energy_table=energy_table).as_dict()
-        if model is not None:
+        if loaded is not None:
             from flexsa.sim.simd import simd_cycles
-            from flexsa.workloads.sources import load_workload
 
-            payload["simd_cycles"] = simd_cycles(load_workload(model, width_mult=width_mult),
-                                                 batch or 1, accel, memory=memory, phases=phase)
+            payload["simd_cycles"] = simd_cycles(loaded, batch or 1, accel, memory=memory,
+                                                 phases=phase)
     payload = {**payload, **provenance(config)}
     if as_json:
         print_json(payload)

@@ -10,8 +10,14 @@ from flexsa.workloads.zoo import build_model, canonical_name
 
 
 def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
-                  seq_len: int = 0) -> Model:
-    """A model by zoo name, with the usual knobs (0 means the model's default)."""
+                  seq_len: int = 0, pruning: str | None = None, epoch: int = 0) -> Model:
+    """A model by zoo name or file, with the usual knobs (0 means the model's default).
+
+    ``pruning`` (``low``, ``high``, a target FLOPs fraction or a trajectory JSON file) and
+    ``epoch`` select the PruneTrain-pruned model trained at that epoch.
+    """
+    if pruning not in (None, "", "none"):
+        return _pruned(name, str(pruning), epoch, width_mult, resolution, seq_len)
     if width_mult <= 0:
         raise WorkloadError(f"--width-mult must be > 0, got {width_mult}")
     if resolution < 0 or seq_len < 0:
@@ -34,3 +40,16 @@ def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
 
 def _load_file(path: Path, width_mult: float) -> Model:
     raise WorkloadError(f"cannot read model file {str(path)!r}: no importer for {path.suffix!r}")
+
+
+def _pruned(name: str, pruning: str, epoch: int, width_mult: float, resolution: int,
+            seq_len: int) -> Model:
+    from flexsa.workloads.pruning import pruned_model
+
+    if width_mult != 1.0 or resolution or seq_len:
+        raise WorkloadError("--pruning cannot be combined with --width-mult, --resolution or "
+                            "--seq-len; the trajectory fixes the widths")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise WorkloadError(f"--epoch must be an integer >= 0, got {epoch!r}")
+    return pruned_model(canonical_name(name) if not Path(pruning).suffix else name,
+                        pruning, epoch)
