@@ -280,13 +280,41 @@ def search_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
                  "of the sub-core size.")
 
 
+FIGURE_NAMES: tuple[str, ...] = ("utilization", "traffic", "energy", "modes", "splitting",
+                                 "area", "intervals", "search")
+
+
+def render(name: str, summary: Mapping[str, Any], records: Sequence[RunRecord],
+           configs: Sequence[str], out_dir: Path) -> Figure | None:
+    """One figure by name (``None`` if its data is missing)."""
+    has_runs = bool(summary["runs"])
+    builders: dict[str, Callable[[], Figure | None]] = {
+        "utilization": lambda: utilization_figure(summary, configs, out_dir) if has_runs else None,
+        "traffic": lambda: traffic_figure(summary, configs, out_dir) if has_runs else None,
+        "energy": lambda: energy_figure(summary, configs, out_dir) if has_runs else None,
+        "modes": lambda: modes_figure(summary, out_dir) if has_runs else None,
+        "splitting": lambda: splitting_figure(summary, out_dir),
+        "area": lambda: area_figure(summary, out_dir),
+        "intervals": lambda: intervals_figure(records, configs, out_dir),
+        "search": lambda: search_figure(summary, out_dir),
+    }
+    return builders[name]()
+
+
+def _render_packed(args: tuple[str, Mapping[str, Any], Sequence[RunRecord], Sequence[str],
+                               Path]) -> Figure | None:
+    return render(*args)
+
+
 def all_figures(summary: Mapping[str, Any], records: Sequence[RunRecord],
-                configs: Sequence[str], out_dir: Path) -> list[Figure]:
-    figures: list[Figure | None] = []
-    if summary["runs"]:
-        figures += [utilization_figure(summary, configs, out_dir),
-                    traffic_figure(summary, configs, out_dir),
-                    energy_figure(summary, configs, out_dir), modes_figure(summary, out_dir)]
-    figures += [splitting_figure(summary, out_dir), area_figure(summary, out_dir),
-                intervals_figure(records, configs, out_dir), search_figure(summary, out_dir)]
+                configs: Sequence[str], out_dir: Path, jobs: int = 1) -> list[Figure]:
+    """Every figure, rendered in ``jobs`` forked processes."""
+    tasks = [(name, summary, records, configs, out_dir) for name in FIGURE_NAMES]
+    if jobs <= 1:
+        figures = [_render_packed(task) for task in tasks]
+    else:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            figures = pool.map(_render_packed, tasks, chunksize=1)
     return [f for f in figures if f is not None]

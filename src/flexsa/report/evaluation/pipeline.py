@@ -113,7 +113,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
     summary["notes"] = _notes(summary, backend)
     summary |= provenance(_config(settings, backend))
     write_atomic(out / SUMMARY, dumps(summary) + "\n")
-    figures = _write_figures(summary, records, settings, out) if write_figures else ()
+    figures = _write_figures(summary, records, settings, out, jobs) if write_figures else ()
     return Outcome(out, written, len(records) - written, summary, figures)
 
 
@@ -157,11 +157,11 @@ def _store_extra(out: Path, settings: EvalSettings, result: dict[str, Any]) -> N
 
 
 def _write_figures(summary: dict[str, Any], records: list[RunRecord], settings: EvalSettings,
-                   out: Path) -> tuple[Path, ...]:
+                   out: Path, jobs: int = 1) -> tuple[Path, ...]:
     from flexsa.report.evaluation.figures import all_figures
     from flexsa.report.evaluation.html import render_report
 
-    figures = all_figures(summary, records, settings.main_configs, out / FIGURES)
+    figures = all_figures(summary, records, settings.main_configs, out / FIGURES, jobs)
     write_atomic(out / REPORT, render_report(summary, figures, settings.main_configs))
     return tuple(p for f in figures for p in (f.png, f.svg))
 
