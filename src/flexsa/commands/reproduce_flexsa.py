@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from flexsa.errors import ConfigError
+
+if TYPE_CHECKING:
+    from flexsa.report.evaluation.matrix import EvalSettings
 
 
 def _jobs(value: int | None) -> int:
@@ -56,14 +60,14 @@ def reproduce_flexsa(
     _run(settings, out, workers, force, quiet)
 
 
-def _run(settings: object, out: Path, jobs: int, force: bool, quiet: bool) -> None:
+def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool) -> None:
     from flexsa.report.evaluation.journal import JOURNAL, read_journal
     from flexsa.report.evaluation.pipeline import reproduce
     from flexsa.report.evaluation.search import beyond_paper
 
     try:
-        outcome = reproduce(settings, out, force=force, jobs=jobs,  # type: ignore[arg-type]
-                            progress=not quiet, extra=beyond_paper)
+        outcome = reproduce(settings, out, force=force, jobs=jobs, progress=not quiet,
+                            extra=beyond_paper)
     except KeyboardInterrupt:
         saved = len(read_journal(out / JOURNAL))
         typer.echo(f"interrupted: {saved} finished runs are saved in {out / JOURNAL}; "

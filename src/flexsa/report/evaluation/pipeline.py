@@ -94,8 +94,9 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
 
         backend = ToolkitBackend()
     out = prepare_out_dir(out_dir)
-    if force:
-        (out / EXTRA).unlink(missing_ok=True)
+    if force:  # nothing from an earlier run may survive next to the new journal
+        for name in (EXTRA, SUMMARY, REPORT):
+            (out / name).unlink(missing_ok=True)
     with Journal(out) as journal:
         done = journal.open(settings.fingerprint(), force)
         cached = _cached_extra(out, settings) if extra is not None else None
