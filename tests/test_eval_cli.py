@@ -54,3 +54,36 @@ def test_reduced_reproduction_end_to_end(cli, tmp_path: Path) -> None:
     assert (out / "figures" / "utilization.svg").exists()
     again = cli(*args)
     assert again.returncode == 0 and "0 runs simulated" in again.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAVE_SIM, reason="needs the simulator (flexsa.sim)")
+def test_ctrl_c_keeps_finished_runs_and_rerun_resumes(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "results"
+    args = [sys.executable, "-m", "flexsa", "reproduce", "flexsa", "--out", str(out),
+            "--models", "inception_v4", "--configs", "1G1C", "--memory", "ideal",
+            "--studies", "main", "--jobs", "2", "-q"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    journal = out / "runs.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and journal.read_text().count("\n") >= 1:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "rerun" in stderr
+    saved = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert 1 <= len(saved) < 18
+    resumed = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{len(saved)} reused" in resumed.stdout
+    assert len(journal.read_text().splitlines()) == 18
