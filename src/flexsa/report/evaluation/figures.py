@@ -59,16 +59,17 @@ def _run_names(summary: Mapping[str, Any]) -> list[str]:
 
 
 def _grouped_bars(ax: Any, runs: Sequence[str], configs: Sequence[str],
-                  value: Callable[[str, str], float]) -> list[float]:
+                  value: Callable[[str, str], float]) -> dict[str, list[float]]:
+    """One bar per config in each run's group; returns each config's bar positions."""
     width = 0.8 / max(1, len(configs))
-    centers = []
+    positions = {}
     for j, config in enumerate(configs):
         xs = [i + (j - (len(configs) - 1) / 2) * width for i in range(len(runs))]
         ax.bar(xs, [value(r, config) for r in runs], width, label=config,
                color=COLORS.get(config))
-        centers = list(range(len(runs)))
-    ax.set_xticks(centers, [r.replace("_", "\n", 1) for r in runs])
-    return [float(c) for c in centers]
+        positions[config] = xs
+    ax.set_xticks(range(len(runs)), [r.replace("_", "\n", 1) for r in runs])
+    return positions
 
 
 def utilization_figure(summary: Mapping[str, Any], configs: Sequence[str],
@@ -83,20 +84,26 @@ def utilization_figure(summary: Mapping[str, Any], configs: Sequence[str],
     axes[0].set_ylim(0, 1)
     axes[0].legend(ncol=len(configs), fontsize=8, loc="upper center",
                    bbox_to_anchor=(0.5, 1.18), frameon=False)
-    centers = _grouped_bars(axes[1], runs, configs,
-                            lambda r, c: _num(data[r]["hbm2_pe_utilization"].get(c)))
+    positions = _grouped_bars(axes[1], runs, configs,
+                              lambda r, c: _num(data[r]["hbm2_pe_utilization"].get(c)))
     axes[1].set_ylabel("PE utilization\n(HBM2)")
     axes[1].set_ylim(0, 1)
     twin = axes[1].twinx()
     for config in configs:
-        twin.plot(centers, [_num(data[r]["hbm2_speedup_vs_1G1C"].get(config)) for r in runs],
-                  marker="o", lw=1.2, color=COLORS.get(config), markeredgecolor="black")
+        twin.plot(positions[config],
+                  [_num(data[r]["hbm2_speedup_vs_1G1C"].get(config)) for r in runs],
+                  marker="o", ms=4, lw=0.9, color=COLORS.get(config), markeredgecolor="black")
     twin.set_ylabel("speedup over 1G1C (lines)")
     twin.spines["right"].set_visible(True)
     speedups = [v for r in runs for v in data[r]["hbm2_speedup_vs_1G1C"].values()
                 if isinstance(v, int | float) and v > 0]
     if speedups and max(speedups) / min(speedups) > 4:
+        from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
+
         twin.set_yscale("log")
+        twin.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        twin.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        twin.yaxis.set_minor_formatter(NullFormatter())
         twin.set_ylabel("speedup over 1G1C (lines, log scale)")
     return _save(fig, out_dir, "utilization", "PE utilization and speedup",
                  "Bars: PE utilization (useful MACs / PE-cycles) averaged over the training run, "
