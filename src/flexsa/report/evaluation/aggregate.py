@@ -201,6 +201,7 @@ def average_runs(runs: Mapping[str, Mapping[str, Any]],
     per_model = [mean_tree(trees) for trees in by_model.values()]
     result = mean_tree(per_model) or {}
     result.pop("intervals", None)
+    result.pop("per_interval", None)
     result.pop("ideal_pe_utilization_excluding_depthwise", None)  # one model only
     return dict(result)
 
@@ -236,15 +237,31 @@ def _area_total(area: Mapping[str, float]) -> float:
     return float(sum(area.values()))
 
 
+def per_interval(records: Sequence[RunRecord], run: str,
+                 configs: Sequence[str]) -> dict[str, Any]:
+    """Epochs, training-FLOPs ratio and ideal-memory PE utilization of every interval."""
+    rows = sorted((r for r in records if r.study == "main" and r.run == run
+                   and r.memory == "ideal"), key=lambda r: r.interval)
+    first = [r for r in rows if r.config == configs[0]]
+    return {"epoch_start": [r.epoch_start for r in first],
+            "epoch_end": [r.epoch_end for r in first],
+            "train_flops_ratio": [r.train_flops_ratio for r in first],
+            "ideal_pe_utilization": {c: [r.pe_utilization for r in rows if r.config == c]
+                                     for c in configs}}
+
+
 def build_summary(records: Iterable[RunRecord], variants: Sequence[Variant],
                   configs: Sequence[str], areas: Mapping[str, Mapping[str, float]],
                   extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``summary.json`` document (see issue 6 for its shape; more keys are added)."""
+    records = list(records)
     totals = aggregate(records)
     runs: dict[str, Any] = {}
     for variant in variants:
         if any(k[1] == variant.run and k[0] == "main" for k in totals):
             runs[variant.run] = RunView(totals, variant.run, configs).summary()
+            if variant.strength is not None:
+                runs[variant.run]["per_interval"] = per_interval(records, variant.run, configs)
     if runs:
         runs["average"] = average_runs(runs, variants)
     splitting = splitting_summary(totals)
