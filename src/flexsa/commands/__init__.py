@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "verify",
     "pack",
     "colcomb",
+    "sparse",
+    "sweep",
 )
 
 

@@ -39,7 +39,24 @@ def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
 
 
 def _load_file(path: Path, width_mult: float) -> Model:
-    raise WorkloadError(f"cannot read model file {str(path)!r}: no importer for {path.suffix!r}")
+    """A model file: ``.onnx`` (ONNX import; unsupported ops raise a warning naming them) or
+    a SCALE-Sim topology ``.csv`` (one layer per row, no channel graph)."""
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        from flexsa.workloads.importers.onnx_import import load_onnx_model
+
+        model: Model = load_onnx_model(path)
+    elif suffix == ".csv":
+        if width_mult != 1.0:
+            raise WorkloadError("--width-mult needs a channel graph; a topology CSV has none "
+                                "(use a zoo model or an ONNX file)")
+        from flexsa.workloads.importers.topology import topology_model
+
+        return topology_model(path)
+    else:
+        raise WorkloadError(f"cannot read model file {str(path)!r}: no importer for "
+                            f"{path.suffix!r} (use .onnx or a SCALE-Sim topology .csv)")
+    return model if width_mult == 1.0 else model.scaled(width_mult)
 
 
 def _pruned(name: str, pruning: str, epoch: int, width_mult: float, resolution: int,

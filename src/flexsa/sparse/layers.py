@@ -1,0 +1,101 @@
+"""The 511 sparse layers of the Flexagon evaluation and per-layer evaluation of all dataflows."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from flexsa.errors import WorkloadError
+from flexsa.sparse.config import ALL_DATAFLOWS, Dataflow, HardwareConfig
+from flexsa.sparse.engine import DataflowResult, LayerOperands, analyse_operands
+from flexsa.sparse.formats import SpGemmProblem, generate_problem
+
+LAYERS_CSV = Path(__file__).parent / "data" / "flexagon_layers.csv"
+
+
+@dataclass(frozen=True)
+class SparseLayer:
+    """One row of the layers file: shapes and nonzero counts of A (weights) and B."""
+
+    model: str
+    layer: int
+    m: int
+    n: int
+    k: int
+    nnz_a: int
+    nnz_b: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.model}/{self.layer}"
+
+    @property
+    def signature(self) -> str:
+        """Layers with equal shapes and nonzero counts get identical operands (run once)."""
+        return f"{self.m}x{self.k}x{self.n}:{self.nnz_a}:{self.nnz_b}"
+
+    def problem(self, seed: int) -> SpGemmProblem:
+        """Seeded synthetic operands with this layer's shapes and nonzero counts."""
+        salt = int.from_bytes(hashlib.sha256(self.signature.encode()).digest()[:4], "little")
+        return generate_problem(self.m, self.n, self.k, self.nnz_a, self.nnz_b,
+                                seed=seed * 1_000_003 + salt, name=self.key)
+
+
+def load_layers(path: Path = LAYERS_CSV) -> list[SparseLayer]:
+    """Parse a layers CSV (``model,layer,M,N,K,A_nnz,B_nnz``; ``#`` comment lines)."""
+    if not path.is_file():
+        raise WorkloadError(f"layers file {str(path)!r} does not exist")
+    lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    needed = {"model", "layer", "M", "N", "K", "A_nnz", "B_nnz"}
+    if reader.fieldnames is None or not needed <= set(reader.fieldnames):
+        raise WorkloadError(f"layers file {str(path)!r} needs columns {sorted(needed)}")
+    layers = []
+    for row_number, row in enumerate(reader, start=2):
+        try:
+            layer = SparseLayer(model=row["model"], layer=int(row["layer"]), m=int(row["M"]),
+                                n=int(row["N"]), k=int(row["K"]), nnz_a=int(row["A_nnz"]),
+                                nnz_b=int(row["B_nnz"]))
+        except (TypeError, ValueError):
+            raise WorkloadError(f"layers file {str(path)!r} row {row_number}: integer fields "
+                                "expected") from None
+        if min(layer.m, layer.n, layer.k) <= 0 or not (
+                0 <= layer.nnz_a <= layer.m * layer.k and 0 <= layer.nnz_b <= layer.k * layer.n):
+            raise WorkloadError(f"layers file {str(path)!r} row {row_number}: shapes must be "
+                                "> 0 and nnz within the matrix size")
+        layers.append(layer)
+    return layers
+
+
+def model_names(layers: Sequence[SparseLayer]) -> list[str]:
+    return list(dict.fromkeys(layer.model for layer in layers))
+
+
+@dataclass(frozen=True)
+class LayerRun:
+    """All requested dataflows of one layer (C computed once with scipy, checked per run)."""
+
+    layer: SparseLayer
+    results: dict[Dataflow, DataflowResult]
+    c_nnz: int
+    seconds: float
+
+
+def run_layer(layer: SparseLayer, hw: HardwareConfig, seed: int = 0,
+              dataflows: Sequence[Dataflow] = ALL_DATAFLOWS,
+              problem: SpGemmProblem | None = None) -> LayerRun:
+    """Generate the layer's operands, compute C once, derive every dataflow's statistics."""
+    start = time.perf_counter()
+    if problem is None:
+        problem = layer.problem(seed)
+    c = (problem.a @ problem.b).tocsr()
+    c.sort_indices()
+    operands = LayerOperands(problem, c)
+    results = {flow: analyse_operands(operands.for_dataflow(flow), flow, hw)
+               for flow in dataflows}
+    return LayerRun(layer=layer, results=results, c_nnz=int(c.nnz),
+                    seconds=time.perf_counter() - start)

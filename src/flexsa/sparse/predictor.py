@@ -1,0 +1,176 @@
+"""Cheap dataflow predictor: pick IP/OP/Gust (M) without simulating them.
+
+It evaluates the engine's timing formulas on features that cost O(nnz) index arithmetic and
+no sparse-sparse product and no cache simulation:
+
+* fibre lengths (``indptr`` differences), greedy batch packing of A rows, the longest B row
+  each OP batch / Gustavson row touches (``maximum.reduceat``), products per output row
+  (``bincount``);
+* C's row nnz estimated under independence: ``N (1 - exp(-products_row / N))``;
+* streamed-cache misses estimated from footprints: compulsory lines when the streamed operand
+  fits in the cache, otherwise every re-use misses (IP re-stream, Gustavson gather).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from flexsa.sparse.config import M_DATAFLOWS, Dataflow, HardwareConfig, Profile
+from flexsa.sparse.engine import _ceil_div, _chunks, _greedy_pack
+
+
+@dataclass(frozen=True)
+class Prediction:
+    best: Dataflow
+    estimates: dict[Dataflow, float]
+
+
+def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
+    """Estimated cycles of IP_M, OP_M and Gust_M and the predicted best."""
+    if hw.profile is Profile.IDEAL:
+        return _predict_ideal(a, b, hw)
+    a_row_len = np.diff(a.indptr)
+    b_row_len = np.diff(b.indptr)
+    n_out = b.shape[1]
+    a_col_len = np.bincount(a.indices, minlength=a.shape[1])
+    lines_b = int(_ceil_div(int(b.nnz) * hw.element_bytes, hw.cache_line_bytes))
+    fits = int(b.nnz) * hw.element_bytes <= hw.cache_bytes
+    step = 1 + hw.step_cycles if hw.profile is Profile.REFERENCE else 1
+    lat = hw.dram_latency_cycles
+    fill_per_nnz = hw.stationary_element_cycles
+    rows = np.repeat(np.arange(a.shape[0]), a_row_len)
+    b_len = b_row_len[a.indices].astype(np.int64)
+    prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
+    c_row = n_out * (1.0 - np.exp(-prod_row / max(1, n_out)))
+    fill = fill_per_nnz * a.nnz
+
+    chunk_len, _ = _chunks(a_row_len, hw.n_mult)
+    batches = int(_greedy_pack(chunk_len, hw.n_mult)[-1]) + 1 if chunk_len.size else 0
+    col_steps = n_out if hw.profile is Profile.REFERENCE else int((np.diff(
+        b.tocsc().indptr) > 0).sum())
+    # a column's lines are requested in one step: at most one DRAM round trip per column
+    ip_miss_rounds = min(col_steps, lines_b) * (1 if fits else batches)
+    ip = fill + batches * (col_steps * step + hw.step_cycles + lat + hw.tree_levels) + \
+        ip_miss_rounds * lat
+
+    ks = np.repeat(np.arange(a.shape[1]), a_col_len)
+    starts = np.arange(0, a.nnz, hw.n_mult)
+    op_steps = np.maximum.reduceat(b_row_len[ks], starts) if a.nnz else np.zeros(0)
+    op_batches = starts.size
+    batch_of = np.arange(a.nnz) // hw.n_mult
+    first_pair = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])] if \
+        a.nnz else np.zeros(0, dtype=bool)
+    pair_lines = _ceil_div(b_row_len[ks[first_pair]] * hw.element_bytes, hw.cache_line_bytes)
+    lines_per_batch = np.bincount(batch_of[first_pair], weights=pair_lines,
+                                  minlength=op_batches)
+    rows_per_batch = np.bincount(batch_of[first_pair], minlength=op_batches)
+    op_miss_rounds = float(_expected_rounds(op_steps, lines_per_batch, rows_per_batch).sum())
+    merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())
+    op = fill + float(op_steps.sum()) * step + op_batches * (hw.step_cycles + lat) + \
+        op_miss_rounds * lat + merge
+
+    chunk_starts = np.cumsum(chunk_len) - chunk_len
+    g_steps = np.maximum.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    line_per_nnz = _ceil_div(b_len * hw.element_bytes, hw.cache_line_bytes)
+    g_lines = np.add.reduceat(line_per_nnz, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    if fits:  # compulsory misses only: the fraction of B not yet touched by earlier chunks
+        before = (np.cumsum(g_lines) - g_lines).astype(np.float64)
+        miss_fraction = np.exp(-before / max(1, lines_b))
+    else:
+        miss_fraction = np.full(g_lines.size, 1.0 - hw.cache_bytes / max(
+            1, int(b.nnz) * hw.element_bytes))
+    g_miss_rounds = float(_expected_rounds(g_steps, g_lines * miss_fraction,
+                                           chunk_len * miss_fraction).sum())
+    units = int(chunk_len.size)
+    long_rows = a_row_len > hw.n_mult
+    gust_merge = float((c_row + hw.merge_row_overhead)[long_rows].sum())
+    a_lines = int(_ceil_div(int(a.nnz) * hw.element_bytes, hw.cache_line_bytes))
+    gust = fill + float(g_steps.sum()) * step + units * hw.step_cycles + min(
+        units, a_lines) * lat + g_miss_rounds * lat + gust_merge
+    estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
+    best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
+    return Prediction(best=best, estimates=estimates)
+
+
+def _expected_rounds(steps: np.ndarray, missing_lines: np.ndarray,
+                     first_lines: np.ndarray) -> np.ndarray:
+    """Expected DRAM rounds per batch: each fibre's first line is needed at step 0; the other
+    missing lines fall on random steps, and lines needed at the same step share a round."""
+    steps = np.maximum(np.asarray(steps, dtype=np.float64), 1.0)
+    first = np.minimum(1.0, np.asarray(first_lines, dtype=np.float64))
+    extra = np.maximum(0.0, np.asarray(missing_lines, dtype=np.float64) - first_lines)
+    return first + steps * (1.0 - np.exp(-extra / steps))
+
+
+def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
+    """The ideal profile's pipelined formulas with the DRAM-bandwidth bound."""
+    eb, lat, bw = hw.element_bytes, hw.dram_latency_cycles, hw.dram_bytes_per_cycle
+    a_row_len = np.diff(a.indptr)
+    b_row_len = np.diff(b.indptr)
+    n_out = b.shape[1]
+    b_bytes = int(b.nnz) * eb
+    fits = b_bytes <= hw.cache_bytes
+    rows = np.repeat(np.arange(a.shape[0]), a_row_len)
+    b_len = b_row_len[a.indices].astype(np.int64)
+    prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
+    c_row = n_out * (1.0 - np.exp(-prod_row / max(1, n_out)))
+    c_bytes = float(c_row.sum()) * eb
+    a_bytes = int(a.nnz) * eb
+
+    chunk_len, chunk_row = _chunks(a_row_len, hw.n_mult)
+    chunk_starts = np.cumsum(chunk_len) - chunk_len
+    batch_of_chunk = _greedy_pack(chunk_len, hw.n_mult)
+    batches = int(batch_of_chunk[-1]) + 1 if chunk_len.size else 0
+    chunk_prod = np.add.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    chunk_steps = np.maximum.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
+    batch_prod = np.bincount(batch_of_chunk, weights=chunk_prod, minlength=batches)
+    nonempty_cols = int((np.bincount(b.indices, minlength=n_out) > 0).sum())
+    ip_passes = 1 if fits else max(1, batches)
+    ip = float(np.maximum(nonempty_cols, np.ceil(batch_prod / hw.dn_bw)).sum()) + \
+        batches * hw.tree_levels + lat * ip_passes
+    ip = max(ip, (a_bytes + b_bytes * ip_passes + c_bytes) / bw)
+
+    a_csc = a.tocsc()
+    ks = np.repeat(np.arange(a.shape[1]), np.diff(a_csc.indptr))
+    starts = np.arange(0, a.nnz, hw.n_mult)
+    op_steps: np.ndarray
+    op_prod: np.ndarray
+    distinct: np.ndarray
+    if a.nnz:
+        op_steps = np.maximum.reduceat(b_row_len[ks], starts)
+        op_prod = np.add.reduceat(b_row_len[ks], starts)
+        batch_of = np.arange(a.nnz) // hw.n_mult
+        first = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])]
+        distinct = np.bincount(batch_of[first], weights=b_row_len[ks[first]],
+                               minlength=starts.size)
+    else:
+        op_steps = op_prod = distinct = np.zeros(0)
+    products = float(prod_row.sum())
+    spill = max(0.0, products * eb - hw.psram_bytes)
+    merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())
+    op = float(np.maximum.reduce([op_steps, np.ceil(distinct / hw.dn_bw),
+                                  np.ceil(op_prod / hw.rn_bw)]).sum()) if a.nnz else 0.0
+    op += starts.size * lat + merge + 2 * spill / bw
+    op = max(op, (a_bytes + b_bytes + c_bytes + 2 * spill) / bw)
+
+    unit_prod = batch_prod
+    unit_steps = np.zeros(batches)
+    np.maximum.at(unit_steps, batch_of_chunk, chunk_steps)
+    unit_out = np.zeros(batches)
+    single = np.bincount(chunk_row, minlength=a.shape[0]) == 1
+    np.add.at(unit_out, batch_of_chunk, np.where(single[chunk_row], c_row[chunk_row], 0.0))
+    gathered = float(_ceil_div(b_len * eb, hw.cache_line_bytes).sum()) * hw.cache_line_bytes
+    miss_fraction = 0.0 if fits else 1.0 - hw.cache_bytes / max(1, b_bytes)
+    long_rows = a_row_len > hw.n_mult
+    gust = float(np.maximum.reduce([unit_steps, np.ceil(unit_prod / hw.dn_bw),
+                                    np.ceil(unit_out / hw.rn_bw)]).sum())
+    gust += lat * (1 + miss_fraction * batches) + float(
+        (c_row + hw.merge_row_overhead)[long_rows].sum())
+    gust = max(gust, (a_bytes + min(b_bytes, gathered) + gathered * miss_fraction + c_bytes)
+               / bw)
+    estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
+    best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
+    return Prediction(best=best, estimates=estimates)
