@@ -9,7 +9,7 @@ import typer
 reproduce_app = typer.Typer(help="Reproduce a published evaluation.", no_args_is_help=True)
 
 # Each entry is a module in flexsa.commands with ``register(reproduce_app)``.
-REPRODUCE_MODULES: tuple[str, ...] = ("reproduce_colcomb", "reproduce_flexagon")
+REPRODUCE_MODULES: tuple[str, ...] = ("reproduce_flexsa", "reproduce_colcomb", "reproduce_flexagon")
 
 
 def register(app: typer.Typer) -> None:
