@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from flexsa.energy.hw import HwView, hw_view
+from flexsa.arch.config import ArchConfig
 from flexsa.errors import ConfigError
 from flexsa.workloads.layers import Gemm, Phase
 
@@ -182,27 +182,18 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
     return best[1]
 
 
-def tile_sizes(hw: HwView) -> tuple[int, int, int]:
-    return hw.blk_m, hw.unit_cols, hw.unit_rows
-
-
-def plan_gemm(gemm: Gemm, arch: Any) -> GemmMemoryPlan:
-    """Partition ``gemm`` over the groups and block every part for the GBUF."""
-    hw = hw_view(arch)
-    return _plan_gemm(gemm, hw)
-
-
 @lru_cache(maxsize=65536)
-def _plan_gemm(gemm: Gemm, hw: HwView) -> GemmMemoryPlan:
-    ib, ob = hw.input_bytes, hw.output_bytes
-    tm, tn, tk = tile_sizes(hw)
+def plan_gemm(gemm: Gemm, arch: ArchConfig) -> GemmMemoryPlan:
+    """Partition ``gemm`` over the groups and block every part for the GBUF."""
+    ib, ob = arch.input_bytes, arch.output_bytes
+    tm, tn, tk = arch.blk_m, arch.blk_n, arch.blk_k
     axis = "k" if gemm.phase is Phase.WGRAD else "m"
     total = gemm.k if axis == "k" else gemm.m
     parts = []
-    for group, (start, size) in enumerate(partition_sizes(total, hw.groups)):
+    for group, (start, size) in enumerate(partition_sizes(total, arch.groups)):
         m, k = (gemm.m, size) if axis == "k" else (size, gemm.k)
         m0, k0 = (0, start) if axis == "k" else (start, 0)
-        plan = plan_block(m, gemm.n, k, tm, tn, tk, hw.gbuf_bytes_per_group, ib, ob)
+        plan = plan_block(m, gemm.n, k, tm, tn, tk, arch.gbuf_bytes_per_group, ib, ob)
         parts.append(PartPlan(group, m, gemm.n, k, gemm.groups, plan, m0, k0))
     g = gemm.groups
     reads = sum(p.plan.a_bytes + p.plan.b_bytes for p in parts) * g
@@ -270,10 +261,9 @@ def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
             yield Dma("StGBUF", g, "C", instance, dm + m0, n0, mm, nn, mm * nn * ob)
 
 
-def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
+def dma_program(plan: GemmMemoryPlan, arch: ArchConfig) -> Iterator[Dma]:
     """Every DMA instruction of a GEMM: the parts' blocks, then the cross-group reduction."""
-    hw = hw_view(arch)
-    ib, ob = hw.input_bytes, hw.output_bytes
+    ib, ob = arch.input_bytes, arch.output_bytes
     last = len(plan.parts) - 1
     for instance in range(plan.gemm.groups):
         for i, part in enumerate(plan.parts):
@@ -281,7 +271,7 @@ def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
             yield from part_dma(part, ib, ob, instance, sources)
 
 
-def dma_listing(gemm: Gemm, arch: Any, limit: int = 200) -> Iterator[str]:
+def dma_listing(gemm: Gemm, arch: ArchConfig, limit: int = 200) -> Iterator[str]:
     """A readable summary of the GBUF blocking and the first ``limit`` DMA instructions."""
     plan = plan_gemm(gemm, arch)
     yield (f"; GBUF blocking: DRAM->GBUF {plan.dram_to_gbuf:,} B, GBUF->DRAM "
