@@ -37,8 +37,9 @@ from typing import Any
 import numpy as np
 
 from flexsa.arch.config import ArchConfig
+from flexsa.compiler.tiling import partition_axis, partition_sizes
 from flexsa.errors import ConfigError
-from flexsa.workloads.layers import Gemm, Phase
+from flexsa.workloads.layers import Gemm
 
 ORDERS: tuple[str, ...] = ("NMK", "MNK")
 MIN_BLOCKS = 4
@@ -109,18 +110,6 @@ class GemmMemoryPlan:
         return self.dram_to_gbuf + self.gbuf_to_dram
 
 
-def partition_sizes(total: int, parts: int) -> list[tuple[int, int]]:
-    """(offset, size) of ``parts`` near-equal shares (larger first), empty ones dropped."""
-    base, extra = divmod(total, parts)
-    out, start = [], 0
-    for i in range(parts):
-        size = base + (1 if i < extra else 0)
-        if size:
-            out.append((start, size))
-        start += size
-    return out
-
-
 def _counts(total: int, tile: int) -> np.ndarray:
     """Candidate block sizes (tile multiples) giving 1, 2, 3, ... blocks."""
     tiles = math.ceil(total / tile)
@@ -187,7 +176,7 @@ def plan_gemm(gemm: Gemm, arch: ArchConfig) -> GemmMemoryPlan:
     """Partition ``gemm`` over the groups and block every part for the GBUF."""
     ib, ob = arch.input_bytes, arch.output_bytes
     tm, tn, tk = arch.blk_m, arch.blk_n, arch.blk_k
-    axis = "k" if gemm.phase is Phase.WGRAD else "m"
+    axis = partition_axis(gemm)
     total = gemm.k if axis == "k" else gemm.m
     parts = []
     for group, (start, size) in enumerate(partition_sizes(total, arch.groups)):
@@ -231,7 +220,8 @@ class Dma:
                 f"{self.nbytes}B)")
 
 
-def _ranges(total: int, block: int) -> list[tuple[int, int]]:
+def block_ranges(total: int, block: int) -> list[tuple[int, int]]:
+    """(offset, size) of the blocks of ``block`` (the last one shorter) covering ``total``."""
     return [(i, min(block, total - i)) for i in range(0, total, block)]
 
 
@@ -242,7 +232,7 @@ def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
     ``partial_sources`` other groups' partial sums are loaded and added before every
     output block is stored (the reducing group of a K-partitioned GEMM)."""
     p = part.plan
-    ms, ns, ks = _ranges(p.m, p.bm), _ranges(p.n, p.bn), _ranges(p.k, p.bk)
+    ms, ns, ks = block_ranges(p.m, p.bm), block_ranges(p.n, p.bn), block_ranges(p.k, p.bk)
     outer, inner = (ns, ms) if p.order == "NMK" else (ms, ns)
     g, dm, dk = part.group, part.m0, part.k0
     last_a = last_b = None
