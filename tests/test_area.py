@@ -13,10 +13,10 @@ from flexsa.energy.configs import SPLIT_STUDY, splitting_study
 
 def test_same_pes_and_gbuf_across_the_split():
     study = splitting_study()
-    assert {hw.pes for hw in SPLIT_STUDY.values()} == {16384}
+    assert {arch.total_pes for arch in SPLIT_STUDY.values()} == {16384}
     gbufs = {round(a.gbuf, 9) for a in study.values()}
     assert len(gbufs) == 1
-    assert max(hw.cores_per_group for hw in SPLIT_STUDY.values()) <= 4
+    assert max(arch.cores_per_group for arch in SPLIT_STUDY.values()) <= 4
 
 
 def test_splitting_area_grows_with_the_number_of_cores():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flexsa.arch import with_overrides
 from flexsa.compiler.blocking import dma_program, plan_block, plan_gemm
 from flexsa.energy.configs import SPLIT_STUDY
 from flexsa.errors import ConfigError
@@ -48,7 +47,7 @@ def test_large_gemm_exceeds_compulsory_and_matches_dma_program():
        inst=st.integers(1, 3), phase=st.sampled_from(list(Phase)), gbuf=st.sampled_from(
            [1.0, 2.0, 10.0]), arch=st.sampled_from(["1x128^2", "16x32^2"]))
 def test_traffic_bounds_and_dma_consistency(m, n, k, inst, phase, gbuf, arch):
-    hw = replace(SPLIT_STUDY[arch], gbuf_mib=gbuf)
+    hw = with_overrides(SPLIT_STUDY[arch], {"memory.gbuf_mib": gbuf})
     gemm = Gemm("g", phase, m, n, k, inst)
     plan = plan_gemm(gemm, hw)
     assert plan.dram_bytes >= plan.compulsory_bytes
@@ -81,7 +80,7 @@ def test_multi_group_wgrad_reduces_partial_sums():
 
 def test_more_gbuf_never_more_traffic():
     gemm = Gemm("big", Phase.DGRAD, 50000, 1024, 2304)
-    traffic = [plan_gemm(gemm, replace(ONE, gbuf_mib=mib)).dram_bytes
+    traffic = [plan_gemm(gemm, with_overrides(ONE, {"memory.gbuf_mib": mib})).dram_bytes
                for mib in (0.5, 1, 2, 5, 10, 40)]
     assert traffic == sorted(traffic, reverse=True)
 

@@ -39,7 +39,7 @@ def area_cmd(
         return
     accel = resolve_arch(arch)
     area = area_of(accel, table)
-    config["arch_config"] = accel.as_dict() if hasattr(accel, "as_dict") else vars(accel)
+    config["arch_config"] = accel.as_dict()
     if as_json:
         print_json({"area_mm2": area.as_dict(), **provenance(config)})
         return

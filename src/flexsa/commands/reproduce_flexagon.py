@@ -31,16 +31,8 @@ def flexagon(
     import json
     import time
 
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from flexsa.report.output import csv_text, dumps, print_table, provenance
+    from flexsa.report.progress import make_progress
     from flexsa.sparse.config import Profile, config_for, parse_profile
     from flexsa.sparse.layers import SparseLayer, load_layers, model_names
     from flexsa.sparse.study import (
@@ -101,9 +93,7 @@ def flexagon(
         if layer.signature not in records and layer.signature not in todo:
             todo[layer.signature] = layer
     started = time.perf_counter()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=False) as progress, records_path.open("a") as sink:
+    with make_progress() as progress, records_path.open("a") as sink:
         task = progress.add_task("flexagon layers", total=len(todo))
         for signature, layer in todo.items():
             progress.update(task, description=f"{layer.key} ({signature})")

@@ -53,22 +53,13 @@ def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> 
     import time
 
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
+    from flexsa.report.progress import make_progress
     from flexsa.sweep.engine import run_sweep
 
     console = Console(stderr=True)
-    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[rate]} points/s"), TimeElapsedColumn(),
-               TextColumn("left"), TimeRemainingColumn())
-    bar = Progress(*columns, console=console, disable=quiet)
+    bar = make_progress("sweep", rate_unit="points", remaining_label="left", console=console,
+                        disable=quiet)
     state: dict[str, Any] = {}
 
     def progress(done: int, total: int) -> None:

@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from flexsa.energy.hw import HwView, hw_view
+from flexsa.arch.config import ArchConfig
+from flexsa.compiler.tiling import partition_axis, partition_sizes
 from flexsa.errors import ConfigError
-from flexsa.workloads.layers import Gemm, Phase
+from flexsa.workloads.layers import Gemm
 
 ORDERS: tuple[str, ...] = ("NMK", "MNK")
 MIN_BLOCKS = 4
@@ -109,18 +110,6 @@ class GemmMemoryPlan:
         return self.dram_to_gbuf + self.gbuf_to_dram
 
 
-def partition_sizes(total: int, parts: int) -> list[tuple[int, int]]:
-    """(offset, size) of ``parts`` near-equal shares (larger first), empty ones dropped."""
-    base, extra = divmod(total, parts)
-    out, start = [], 0
-    for i in range(parts):
-        size = base + (1 if i < extra else 0)
-        if size:
-            out.append((start, size))
-        start += size
-    return out
-
-
 def _counts(total: int, tile: int) -> np.ndarray:
     """Candidate block sizes (tile multiples) giving 1, 2, 3, ... blocks."""
     tiles = math.ceil(total / tile)
@@ -182,27 +171,18 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
     return best[1]
 
 
-def tile_sizes(hw: HwView) -> tuple[int, int, int]:
-    return hw.blk_m, hw.unit_cols, hw.unit_rows
-
-
-def plan_gemm(gemm: Gemm, arch: Any) -> GemmMemoryPlan:
-    """Partition ``gemm`` over the groups and block every part for the GBUF."""
-    hw = hw_view(arch)
-    return _plan_gemm(gemm, hw)
-
-
 @lru_cache(maxsize=65536)
-def _plan_gemm(gemm: Gemm, hw: HwView) -> GemmMemoryPlan:
-    ib, ob = hw.input_bytes, hw.output_bytes
-    tm, tn, tk = tile_sizes(hw)
-    axis = "k" if gemm.phase is Phase.WGRAD else "m"
+def plan_gemm(gemm: Gemm, arch: ArchConfig) -> GemmMemoryPlan:
+    """Partition ``gemm`` over the groups and block every part for the GBUF."""
+    ib, ob = arch.input_bytes, arch.output_bytes
+    tm, tn, tk = arch.blk_m, arch.blk_n, arch.blk_k
+    axis = partition_axis(gemm)
     total = gemm.k if axis == "k" else gemm.m
     parts = []
-    for group, (start, size) in enumerate(partition_sizes(total, hw.groups)):
+    for group, (start, size) in enumerate(partition_sizes(total, arch.groups)):
         m, k = (gemm.m, size) if axis == "k" else (size, gemm.k)
         m0, k0 = (0, start) if axis == "k" else (start, 0)
-        plan = plan_block(m, gemm.n, k, tm, tn, tk, hw.gbuf_bytes_per_group, ib, ob)
+        plan = plan_block(m, gemm.n, k, tm, tn, tk, arch.gbuf_bytes_per_group, ib, ob)
         parts.append(PartPlan(group, m, gemm.n, k, gemm.groups, plan, m0, k0))
     g = gemm.groups
     reads = sum(p.plan.a_bytes + p.plan.b_bytes for p in parts) * g
@@ -240,7 +220,8 @@ class Dma:
                 f"{self.nbytes}B)")
 
 
-def _ranges(total: int, block: int) -> list[tuple[int, int]]:
+def block_ranges(total: int, block: int) -> list[tuple[int, int]]:
+    """(offset, size) of the blocks of ``block`` (the last one shorter) covering ``total``."""
     return [(i, min(block, total - i)) for i in range(0, total, block)]
 
 
@@ -251,7 +232,7 @@ def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
     ``partial_sources`` other groups' partial sums are loaded and added before every
     output block is stored (the reducing group of a K-partitioned GEMM)."""
     p = part.plan
-    ms, ns, ks = _ranges(p.m, p.bm), _ranges(p.n, p.bn), _ranges(p.k, p.bk)
+    ms, ns, ks = block_ranges(p.m, p.bm), block_ranges(p.n, p.bn), block_ranges(p.k, p.bk)
     outer, inner = (ns, ms) if p.order == "NMK" else (ms, ns)
     g, dm, dk = part.group, part.m0, part.k0
     last_a = last_b = None
@@ -270,10 +251,9 @@ def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
             yield Dma("StGBUF", g, "C", instance, dm + m0, n0, mm, nn, mm * nn * ob)
 
 
-def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
+def dma_program(plan: GemmMemoryPlan, arch: ArchConfig) -> Iterator[Dma]:
     """Every DMA instruction of a GEMM: the parts' blocks, then the cross-group reduction."""
-    hw = hw_view(arch)
-    ib, ob = hw.input_bytes, hw.output_bytes
+    ib, ob = arch.input_bytes, arch.output_bytes
     last = len(plan.parts) - 1
     for instance in range(plan.gemm.groups):
         for i, part in enumerate(plan.parts):
@@ -281,7 +261,7 @@ def dma_program(plan: GemmMemoryPlan, arch: Any) -> Iterator[Dma]:
             yield from part_dma(part, ib, ob, instance, sources)
 
 
-def dma_listing(gemm: Gemm, arch: Any, limit: int = 200) -> Iterator[str]:
+def dma_listing(gemm: Gemm, arch: ArchConfig, limit: int = 200) -> Iterator[str]:
     """A readable summary of the GBUF blocking and the first ``limit`` DMA instructions."""
     plan = plan_gemm(gemm, arch)
     yield (f"; GBUF blocking: DRAM->GBUF {plan.dram_to_gbuf:,} B, GBUF->DRAM "

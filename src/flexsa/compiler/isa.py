@@ -15,6 +15,13 @@ from flexsa.compiler.modes import Mode
 from flexsa.errors import FlexsaError
 
 
+def decode_gbuf_ptr(ptr: int, rows: int, cols: int) -> tuple[int, int, int]:
+    """(instance, row, column) of a GBUF pointer into a ``rows x cols`` operand."""
+    inst, rest = divmod(ptr, rows * cols)
+    row, col = divmod(rest, cols)
+    return inst, row, col
+
+
 @dataclass(frozen=True)
 class SetMode:
     """Configure the unit's data paths for ``mode`` and the wave block sizes."""

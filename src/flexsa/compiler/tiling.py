@@ -59,12 +59,14 @@ class GroupPart:
     instances: int
 
 
-def _split(total: int, parts: int) -> list[tuple[int, int]]:
+def partition_sizes(total: int, parts: int) -> list[tuple[int, int]]:
+    """(offset, size) of ``parts`` near-equal shares (larger first), empty ones dropped."""
     base, extra = divmod(total, parts)
     out, start = [], 0
     for i in range(parts):
         size = base + (1 if i < extra else 0)
-        out.append((start, size))
+        if size:
+            out.append((start, size))
         start += size
     return out
 
@@ -79,9 +81,7 @@ def partition(arch: ArchConfig, gemm: Gemm) -> list[GroupPart]:
     axis = partition_axis(gemm)
     parts = []
     total = gemm.k if axis == "k" else gemm.m
-    for group, (start, size) in enumerate(_split(total, arch.groups)):
-        if size == 0:
-            continue
+    for group, (start, size) in enumerate(partition_sizes(total, arch.groups)):
         if axis == "k":
             parts.append(GroupPart(group, gemm.m, gemm.n, size, 0, start, gemm.groups))
         else:

@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
+from flexsa.arch.config import ArchConfig
 from flexsa.energy.area import area_of, lbuf_buffers, sram_area_mm2
-from flexsa.energy.hw import hw_view
 from flexsa.energy.model import pe_pitch_mm
 from flexsa.energy.table import EnergyTable, load_energy_table
 
@@ -45,17 +45,16 @@ def _rng(count: int) -> str:
     return f"[0..{count - 1}]"
 
 
-def accelergy_tables(arch: Any, table: EnergyTable | None = None
+def accelergy_tables(arch: ArchConfig, table: EnergyTable | None = None
                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(ERT, ART) documents for ``arch``."""
-    hw = hw_view(arch)
     table = table or load_energy_table()
-    area = area_of(hw, table)
-    top = f"{hw.name}"
-    group = f"{top}.group{_rng(hw.groups)}"
-    core = f"{group}.core{_rng(hw.cores_per_group)}"
-    pe = f"{core}.PE{_rng(hw.core_rows * hw.core_cols)}"
-    word = 8 * hw.input_bytes
+    area = area_of(arch, table)
+    top = f"{arch.name}"
+    group = f"{top}.group{_rng(arch.groups)}"
+    core = f"{group}.core{_rng(arch.cores_per_group)}"
+    pe = f"{core}.PE{_rng(arch.core_rows * arch.core_cols)}"
+    word = 8 * arch.input_bytes
     ert: list[dict[str, Any]] = []
     art: list[dict[str, Any]] = []
 
@@ -65,14 +64,14 @@ def accelergy_tables(arch: Any, table: EnergyTable | None = None
         _action("idle", 0.0)]})
     art.append({"name": f"{top}.DRAM", "area": 0.0})
 
-    gbuf_cap = hw.gbuf_bytes_per_group
+    gbuf_cap = arch.gbuf_bytes_per_group
     ert.append({"name": f"{group}.GBUF", "actions": [
         _action("read", table.sram_pj_per_bit(gbuf_cap) * GBUF_PORT_BITS),
         _action("write", table.sram_pj_per_bit(gbuf_cap, write=True) * GBUF_PORT_BITS),
         _action("idle", 0.0)]})
-    art.append({"name": f"{group}.GBUF", "area": area.gbuf / hw.groups * 1e6})
+    art.append({"name": f"{group}.GBUF", "area": area.gbuf / arch.groups * 1e6})
 
-    for name, cap, port in lbuf_buffers(hw):
+    for name, cap, port in lbuf_buffers(arch):
         path = f"{core}.LBUF_{name}"
         half = cap / 2
         ert.append({"name": path, "actions": [
@@ -91,17 +90,16 @@ def accelergy_tables(arch: Any, table: EnergyTable | None = None
     hop = table["wire_energy_per_bit_mm"] * pe_pitch_mm(table) * word
     ert.append({"name": f"{pe}.forward_wire", "actions": [_action("transfer", hop)]})
     art.append({"name": f"{pe}.forward_wire", "area": 0.0})
-    if hw.flexsa:
+    if arch.flexsa:
         overcore = table["wire_energy_per_bit_mm"] * area.core_side_mm * word
-        path = f"{group}.flexsa_unit{_rng(hw.units_per_group)}.overcore_wire"
+        path = f"{group}.flexsa_unit{_rng(arch.units_per_group)}.overcore_wire"
         ert.append({"name": path, "actions": [_action("transfer", overcore)]})
-        art.append({"name": path, "area": area.flexsa.total / (hw.groups * hw.units_per_group)
-                    * 1e6})
+        art.append({"name": path, "area": area.flexsa.total / arch.total_units * 1e6})
     return ({"ERT": {"version": ACCELERGY_VERSION, "tables": ert}},
             {"ART": {"version": ACCELERGY_VERSION, "tables": art}})
 
 
-def write_accelergy(arch: Any, out_dir: str | Path, table: EnergyTable | None = None
+def write_accelergy(arch: ArchConfig, out_dir: str | Path, table: EnergyTable | None = None
                     ) -> list[Path]:
     """Write ``ERT.yaml`` and ``ART.yaml`` into ``out_dir``; return their paths."""
     ert, art = accelergy_tables(arch, table)

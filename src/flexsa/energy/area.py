@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flexsa.energy.hw import HwView, hw_view
+from flexsa.arch.config import ArchConfig
 from flexsa.energy.table import EnergyTable, load_energy_table
 
 UM2_PER_MM2 = 1e6
@@ -97,11 +97,11 @@ class AreaBreakdown:
         }
 
 
-def pe_area_mm2(hw: HwView, table: EnergyTable) -> float:
+def pe_area_mm2(arch: ArchConfig, table: EnergyTable) -> float:
     full = table.mac_area_um2 + table.pe_register_area_um2
     top_row = table.mult_area_um2 + table.pe_register_area_um2
-    per_core = (hw.core_rows - 1) * hw.core_cols * full + hw.core_cols * top_row
-    return hw.cores * per_core / UM2_PER_MM2
+    per_core = (arch.core_rows - 1) * arch.core_cols * full + arch.core_cols * top_row
+    return arch.total_cores * per_core / UM2_PER_MM2
 
 
 def sram_area_mm2(capacity_bytes: float, port_bits: float, table: EnergyTable) -> float:
@@ -110,19 +110,19 @@ def sram_area_mm2(capacity_bytes: float, port_bits: float, table: EnergyTable) -
             + table["sram_port_area"] * port_bits)
 
 
-def lbuf_buffers(hw: HwView) -> list[tuple[str, int, int]]:
+def lbuf_buffers(arch: ArchConfig) -> list[tuple[str, int, int]]:
     """(name, capacity in bytes incl. double buffering, port bits) of one core's LBUFs."""
-    in_bits, out_bits = 8 * hw.input_bytes, 8 * hw.output_bytes
+    ib, ob = arch.input_bytes, arch.output_bytes
     return [
-        ("stationary", 2 * hw.lbuf_stationary_elems * hw.input_bytes, hw.core_cols * in_bits),
-        ("streamed", 2 * hw.lbuf_streamed_elems * hw.input_bytes, hw.core_rows * in_bits),
-        ("output", 2 * hw.lbuf_output_elems * hw.output_bytes, hw.core_cols * out_bits),
+        ("stationary", 2 * arch.lbuf_stationary_elems * ib, arch.core_cols * 8 * ib),
+        ("streamed", 2 * arch.lbuf_streamed_elems * ib, arch.core_rows * 8 * ib),
+        ("output", 2 * arch.lbuf_output_elems * ob, arch.core_cols * 8 * ob),
     ]
 
 
-def lbuf_area_mm2(hw: HwView, table: EnergyTable) -> float:
-    per_core = sum(sram_area_mm2(cap, bits, table) for _, cap, bits in lbuf_buffers(hw))
-    return hw.cores * per_core
+def lbuf_area_mm2(arch: ArchConfig, table: EnergyTable) -> float:
+    per_core = sum(sram_area_mm2(cap, bits, table) for _, cap, bits in lbuf_buffers(arch))
+    return arch.total_cores * per_core
 
 
 def _wire(bits: float, length_mm: float, table: EnergyTable) -> tuple[float, float]:
@@ -132,19 +132,19 @@ def _wire(bits: float, length_mm: float, table: EnergyTable) -> tuple[float, flo
     return wire, repeaters * table["repeater_area"] / UM2_PER_MM2
 
 
-def core_side_mm(hw: HwView, table: EnergyTable) -> float:
+def core_side_mm(arch: ArchConfig, table: EnergyTable) -> float:
     """Side of one (square) core: PEs plus its LBUFs."""
-    pe = pe_area_mm2(hw, table) / hw.cores
-    lbuf = lbuf_area_mm2(hw, table) / hw.cores
+    pe = pe_area_mm2(arch, table) / arch.total_cores
+    lbuf = lbuf_area_mm2(arch, table) / arch.total_cores
     return math.sqrt(pe + lbuf)
 
 
-def _flexsa_extras(hw: HwView, table: EnergyTable, side: float) -> FlexsaExtras:
-    if not hw.flexsa:
+def _flexsa_extras(arch: ArchConfig, table: EnergyTable, side: float) -> FlexsaExtras:
+    if not arch.flexsa:
         return FlexsaExtras(0.0, 0.0, 0.0, 0.0)
-    units = hw.groups * hw.units_per_group
-    r, c = hw.core_rows, hw.core_cols
-    in_bits, out_bits = 8 * hw.input_bytes, 8 * hw.output_bytes
+    units = arch.total_units
+    r, c = arch.core_rows, arch.core_cols
+    in_bits, out_bits = 8 * arch.input_bytes, 8 * arch.output_bytes
     fma = 2 * c * table.adder_area_um2 / UM2_PER_MM2
     mux_bits = (2 * r * in_bits          # inputs of cores 1 and 3: pass-through or own path
                 + 2 * c * out_bits       # partial sums into cores 2 and 3: zero or from above
@@ -157,18 +157,18 @@ def _flexsa_extras(hw: HwView, table: EnergyTable, side: float) -> FlexsaExtras:
     return FlexsaExtras(units * fma, units * switches, units * wires, units * repeaters)
 
 
-def area_of(arch: Any, table: EnergyTable | None = None) -> AreaBreakdown:
-    """Area breakdown of ``arch`` (an ArchConfig or look-alike) with ``table``'s values."""
-    hw = hw_view(arch)
+def area_of(arch: ArchConfig, table: EnergyTable | None = None) -> AreaBreakdown:
+    """Area breakdown of ``arch`` with ``table``'s values."""
     table = table or load_energy_table()
-    pe = pe_area_mm2(hw, table)
-    lbuf = lbuf_area_mm2(hw, table)
-    gbuf = table["gbuf_density"] * hw.gbuf_mib
-    side = core_side_mm(hw, table)
-    group_mm2 = (pe + lbuf + gbuf) / hw.groups
+    pe = pe_area_mm2(arch, table)
+    lbuf = lbuf_area_mm2(arch, table)
+    gbuf = table["gbuf_density"] * arch.memory.gbuf_mib
+    side = core_side_mm(arch, table)
+    group_mm2 = (pe + lbuf + gbuf) / arch.groups
     length = math.sqrt(group_mm2) / 2
-    in_bits, out_bits = 8 * hw.input_bytes, 8 * hw.output_bytes
-    bus_bits = hw.cores * ((hw.core_rows + hw.core_cols) * in_bits + hw.core_cols * out_bits)
+    in_bits, out_bits = 8 * arch.input_bytes, 8 * arch.output_bytes
+    rows, cols = arch.core_rows, arch.core_cols
+    bus_bits = arch.total_cores * ((rows + cols) * in_bits + cols * out_bits)
     wires, repeaters = _wire(bus_bits, length, table)
-    extras = _flexsa_extras(hw, table, side)
-    return AreaBreakdown(hw.name, pe, lbuf, gbuf, wires, repeaters, extras, side)
+    extras = _flexsa_extras(arch, table, side)
+    return AreaBreakdown(arch.name, pe, lbuf, gbuf, wires, repeaters, extras, side)

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flexsa.arch.config import ArchConfig
 from flexsa.energy.area import core_side_mm, lbuf_buffers
-from flexsa.energy.hw import HwView, hw_view
 from flexsa.energy.table import EnergyTable, load_energy_table
 
 COMPONENTS: tuple[str, ...] = ("comp", "lbuf", "gbuf", "dram", "overcore", "forwarding")
@@ -74,27 +74,26 @@ def counts_of(result: Any, output_accum_bytes: int | None = None) -> EnergyCount
     )
 
 
-def energy_from_counts(counts: EnergyCounts, arch: Any,
+def energy_from_counts(counts: EnergyCounts, arch: ArchConfig,
                        table: EnergyTable | None = None) -> dict[str, float]:
     """Energy per component and ``total`` (pJ)."""
-    hw = hw_view(arch)
     table = table or load_energy_table()
     out = {
         "comp": counts.executed_macs * table.mac_pj,
-        "lbuf": _lbuf_pj(counts, hw, table),
-        "gbuf": _gbuf_pj(counts, hw, table),
+        "lbuf": _lbuf_pj(counts, arch, table),
+        "gbuf": _gbuf_pj(counts, arch, table),
         "dram": 8 * (counts.dram_to_gbuf_bytes + counts.gbuf_to_dram_bytes)
         * table["dram_energy_per_bit"],
         "overcore": 8 * counts.overcore_bytes * table["wire_energy_per_bit_mm"]
-        * core_side_mm(hw, table),
-        "forwarding": _forwarding_pj(counts, hw, table),
+        * core_side_mm(arch, table),
+        "forwarding": _forwarding_pj(counts, arch, table),
     }
     out["total"] = sum(out[name] for name in COMPONENTS)
     return out
 
 
-def _lbuf_pj(counts: EnergyCounts, hw: HwView, table: EnergyTable) -> float:
-    sizes = {name: cap / 2 for name, cap, _ in lbuf_buffers(hw)}  # one half is accessed
+def _lbuf_pj(counts: EnergyCounts, arch: ArchConfig, table: EnergyTable) -> float:
+    sizes = {name: cap / 2 for name, cap, _ in lbuf_buffers(arch)}  # one half is accessed
 
     def rw(name: str, written: int, read: int) -> float:
         cap = sizes[name]
@@ -107,8 +106,8 @@ def _lbuf_pj(counts: EnergyCounts, hw: HwView, table: EnergyTable) -> float:
             + rw("output", counts.output_accum_bytes, accum_reads + counts.lbuf_to_gbuf_bytes))
 
 
-def _gbuf_pj(counts: EnergyCounts, hw: HwView, table: EnergyTable) -> float:
-    cap = hw.gbuf_bytes_per_group
+def _gbuf_pj(counts: EnergyCounts, arch: ArchConfig, table: EnergyTable) -> float:
+    cap = arch.gbuf_bytes_per_group
     reads = counts.stationary_bytes + counts.streamed_bytes + counts.gbuf_to_dram_bytes
     writes = counts.lbuf_to_gbuf_bytes + counts.dram_to_gbuf_bytes
     return 8 * (reads * table.sram_pj_per_bit(cap) + writes * table.sram_pj_per_bit(cap, True))
@@ -118,15 +117,15 @@ def pe_pitch_mm(table: EnergyTable) -> float:
     return math.sqrt(table.mac_area_um2 + table.pe_register_area_um2) * 1e-3
 
 
-def _forwarding_pj(counts: EnergyCounts, hw: HwView, table: EnergyTable) -> float:
+def _forwarding_pj(counts: EnergyCounts, arch: ArchConfig, table: EnergyTable) -> float:
     hop = table["wire_energy_per_bit_mm"] * pe_pitch_mm(table)
-    per_mac_bits = 8 * (hw.input_bytes + hw.output_bytes)  # operand right, partial sum down
-    shift_hops = (hw.core_rows + 1) / 2                    # stationary shift-in, on average
+    per_mac_bits = 8 * (arch.input_bytes + arch.output_bytes)  # operand right, psum down
+    shift_hops = (arch.core_rows + 1) / 2  # stationary shift-in, on average
     return hop * (counts.executed_macs * per_mac_bits
                   + 8 * counts.stationary_bytes * shift_hops)
 
 
-def energy_of(result: Any, arch: Any, table: EnergyTable | None = None, *,
+def energy_of(result: Any, arch: ArchConfig, table: EnergyTable | None = None, *,
               output_accum_bytes: int | None = None) -> dict[str, float]:
     """Energy (pJ) of a simulated run: ``{comp, lbuf, gbuf, dram, overcore, forwarding,
     total}``. ``result`` is a ``SimResult`` or its ``as_dict()`` form."""

@@ -10,7 +10,15 @@ from __future__ import annotations
 import numpy as np
 
 from flexsa.arch.config import ArchConfig
-from flexsa.compiler.isa import ExecGEMM, LdLBUF_H, LdLBUF_V, SetMode, ShiftV, StLBUF
+from flexsa.compiler.isa import (
+    ExecGEMM,
+    LdLBUF_H,
+    LdLBUF_V,
+    SetMode,
+    ShiftV,
+    StLBUF,
+    decode_gbuf_ptr,
+)
 from flexsa.compiler.modes import geometry, split_rows
 from flexsa.compiler.program import Program, UnitProgram
 from flexsa.errors import FlexsaError
@@ -20,12 +28,6 @@ MAX_VERIFY_ELEMENTS = 50_000_000
 
 class ExecutionError(FlexsaError):
     """The program is inconsistent (wrong sizes, missing loads)."""
-
-
-def _decode(ptr: int, rows: int, cols: int) -> tuple[int, int, int]:
-    inst, rest = divmod(ptr, rows * cols)
-    row, col = divmod(rest, cols)
-    return inst, row, col
 
 
 def _run_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
@@ -40,7 +42,7 @@ def _run_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
         if isinstance(instr, SetMode):
             mode = instr.mode
         elif isinstance(instr, LdLBUF_V):
-            i, row, col = _decode(instr.gbuf_ptr, prog.k, prog.n)
+            i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.k, prog.n)
             top[instr.lbuf_ptr] = b[i, row:row + instr.k, col:col + instr.n]
             last_top = instr.lbuf_ptr
         elif isinstance(instr, ShiftV):
@@ -48,7 +50,7 @@ def _run_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
             if pes is None or pes.shape != (instr.k, instr.n):
                 raise ExecutionError("ShiftV without a matching stationary tile in the LBUF")
         elif isinstance(instr, LdLBUF_H):
-            i, row, col = _decode(instr.gbuf_ptr, prog.m, prog.k)
+            i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.m, prog.k)
             left[instr.lbuf_ptr] = a[i, row:row + instr.m, col:col + instr.k]
             streamed = left[instr.lbuf_ptr]
         elif isinstance(instr, ExecGEMM):
@@ -61,7 +63,7 @@ def _run_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
         elif isinstance(instr, StLBUF):
             if acc is None or acc.shape != (instr.m, instr.n):
                 raise ExecutionError("StLBUF without a finished output tile")
-            i, row, col = _decode(instr.gbuf_ptr, prog.m, prog.n)
+            i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.m, prog.n)
             c[i, row:row + instr.m, col:col + instr.n] = acc
             acc = None
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
-from flexsa.compiler.blocking import GemmMemoryPlan, PartPlan, plan_gemm
+from flexsa.compiler.blocking import GemmMemoryPlan, PartPlan, block_ranges, plan_gemm
 from flexsa.compiler.plan import PartPlan as CorePartPlan
 from flexsa.compiler.plan import class_costs, plan_part, unit_cycles, wave_shape
 from flexsa.compiler.tiling import EDGE, FULL, GroupPart
@@ -212,9 +212,7 @@ class Block(NamedTuple):
 def part_blocks(part: PartPlan, ib: int, ob: int) -> Iterator[Block]:
     """One instance's blocks in DMA order (the same walk as ``blocking.part_dma``)."""
     p = part.plan
-    ms = [(i, min(p.bm, p.m - i)) for i in range(0, p.m, p.bm)]
-    ns = [(i, min(p.bn, p.n - i)) for i in range(0, p.n, p.bn)]
-    ks = [(i, min(p.bk, p.k - i)) for i in range(0, p.k, p.bk)]
+    ms, ns, ks = block_ranges(p.m, p.bm), block_ranges(p.n, p.bn), block_ranges(p.k, p.bk)
     outer, inner = (ns, ms) if p.order == "NMK" else (ms, ns)
     last_a = last_b = None
     for o in outer:

@@ -13,10 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flexsa.energy.hw import HwView, hw_view
+from flexsa.arch.config import ArchConfig
 from flexsa.errors import ConfigError
-
-DEFAULT_GBUF_TO_LBUF_BYTES_PER_CYCLE = 512.0
 
 
 @dataclass(frozen=True)
@@ -52,42 +50,27 @@ def _bandwidth(text: str) -> float:
     return value
 
 
-def gbuf_to_lbuf_bpc(hw: HwView) -> float:
-    value = hw.gbuf_to_lbuf_bytes_per_cycle or DEFAULT_GBUF_TO_LBUF_BYTES_PER_CYCLE
-    if value <= 0:
-        raise ConfigError(f"memory.gbuf_to_lbuf_bytes_per_cycle must be > 0, got {value}")
-    return value
-
-
-def unit_port_bpc(hw: HwView, group_bpc: float) -> float:
+def unit_port_bpc(arch: ArchConfig, group_bpc: float) -> float:
     """One unit's GBUF read bandwidth: the group's bandwidth split evenly over
     ``gbuf_ports`` ports (0: one per unit), each unit on one port, the units of a port
     sharing it evenly (the most loaded port's share, ``ceil(units / ports)``)."""
-    units = hw.units_per_group
-    ports = hw.gbuf_ports or units
+    units = arch.units_per_group
+    ports = arch.memory.gbuf_ports or units
     return group_bpc / ports / math.ceil(units / ports)
 
 
-def parse_memory(memory: str | float | int | MemorySpec, arch: Any) -> MemorySpec:
+def parse_memory(memory: str | float | int | MemorySpec, arch: ArchConfig) -> MemorySpec:
     """Resolve ``memory`` against ``arch``'s DRAM, latency and GBUF->LBUF knobs."""
     if isinstance(memory, MemorySpec):
         return memory
-    hw = hw_view(arch)
     if isinstance(memory, str) and memory.strip().lower() == "ideal":
         return MemorySpec("ideal", math.inf, 0, math.inf, math.inf)
     if isinstance(memory, str) and memory.strip().lower() == "hbm2":
-        gbps, name = hw.dram_gbps, "hbm2"
+        gbps, name = float(arch.memory.dram_gbps), "hbm2"
     elif isinstance(memory, bool):
         raise ConfigError("--memory must be ideal, hbm2 or a DRAM bandwidth in GB/s")
-    elif isinstance(memory, int | float):
-        gbps, name = _bandwidth(str(memory)), f"{float(memory):g}GB/s"
     else:
         gbps, name = _bandwidth(str(memory)), f"{float(memory):g}GB/s"
-    if gbps <= 0:
-        raise ConfigError(f"memory.dram_gbps must be > 0, got {gbps}")
-    if hw.dram_latency_cycles < 0:
-        raise ConfigError(f"memory.dram_latency_cycles must be >= 0, got "
-                          f"{hw.dram_latency_cycles}")
-    group_bpc = gbuf_to_lbuf_bpc(hw)
-    return MemorySpec(name, gbps / hw.clock_ghz, hw.dram_latency_cycles, group_bpc, gbps,
-                      unit_port_bpc(hw, group_bpc))
+    group_bpc = float(arch.memory.gbuf_to_lbuf_bytes_per_cycle)
+    return MemorySpec(name, gbps / arch.clock_ghz, arch.memory.dram_latency_cycles, group_bpc,
+                      gbps, unit_port_bpc(arch, group_bpc))

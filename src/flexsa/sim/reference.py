@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from flexsa.arch.config import ArchConfig
-from flexsa.compiler.isa import ExecGEMM, LdLBUF_H, LdLBUF_V, StLBUF
+from flexsa.compiler.isa import ExecGEMM, LdLBUF_H, LdLBUF_V, StLBUF, decode_gbuf_ptr
 from flexsa.compiler.modes import Geometry, Mode, geometry, split_rows
 from flexsa.compiler.program import Program, UnitProgram
 
@@ -80,12 +80,6 @@ class ReferenceResult:
     shift_starts: list[int] = field(default_factory=list)
 
 
-def _decode(ptr: int, rows: int, cols: int) -> tuple[int, int, int]:
-    inst, rest = divmod(ptr, rows * cols)
-    row, col = divmod(rest, cols)
-    return inst, row, col
-
-
 def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
            arch: ArchConfig) -> list[_Wave]:
     waves: list[_Wave] = []
@@ -93,10 +87,10 @@ def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
     out_tile = 0
     for instr in unit.instructions:
         if isinstance(instr, LdLBUF_V):
-            i, row, col = _decode(instr.gbuf_ptr, prog.k, prog.n)
+            i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.k, prog.n)
             tile = b[i, row:row + instr.k, col:col + instr.n]
         elif isinstance(instr, LdLBUF_H):
-            i, row, col = _decode(instr.gbuf_ptr, prog.m, prog.k)
+            i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.m, prog.k)
             block = a[i, row:row + instr.m, col:col + instr.k]
         elif isinstance(instr, ExecGEMM):
             assert tile is not None and block is not None
@@ -326,7 +320,7 @@ def simulate_program(arch: ArchConfig, prog: Program, a: np.ndarray,
         tile = 0
         for instr in unit.instructions:
             if isinstance(instr, StLBUF):
-                i, row, col = _decode(instr.gbuf_ptr, prog.m, prog.n)
+                i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.m, prog.n)
                 c[i, row:row + instr.m, col:col + instr.n] += res.outputs[tile]
                 tile += 1
     return max(r.cycles for r in results), c, results

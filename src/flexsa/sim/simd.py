@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flexsa.energy.hw import hw_view
+from flexsa.arch.config import ArchConfig
 from flexsa.errors import ConfigError
 from flexsa.sim.memory_spec import MemorySpec, parse_memory
 from flexsa.workloads.layers import ElementwiseLayer
@@ -55,7 +55,7 @@ def _layer_cycles(flops: int, nbytes: int, flops_per_cycle: float, gbuf_bpc: flo
 
 
 def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer], batch: int,
-                   arch: Any, *, memory: str | float | MemorySpec = "hbm2",
+                   arch: ArchConfig, *, memory: str | float | MemorySpec = "hbm2",
                    simd_gflops: float = DEFAULT_SIMD_GFLOPS, forward: bool = True,
                    backward: bool = True, element_bytes: int = 2) -> SimdResult:
     """SIMD cycles (forward, backward), FLOPs and bytes of ``layers`` at ``batch``."""
@@ -63,11 +63,10 @@ def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer]
         raise ConfigError(f"--simd-gflops must be > 0, got {simd_gflops}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
         raise ConfigError(f"batch must be a positive integer, got {batch!r}")
-    hw = hw_view(arch)
     spec = parse_memory(memory, arch)
-    flops_per_cycle = simd_gflops / hw.clock_ghz
-    gbuf_bpc = spec.gbuf_to_lbuf_bytes_per_cycle * hw.groups
-    gbuf_half = hw.gbuf_mib * 2**20 / 2
+    flops_per_cycle = simd_gflops / arch.clock_ghz
+    gbuf_bpc = spec.gbuf_to_lbuf_bytes_per_cycle * arch.groups
+    gbuf_half = arch.memory.gbuf_mib * 2**20 / 2
     fwd = bwd = flops_total = bytes_total = 0
     for layer in layers:
         elements = layer.elements * batch
@@ -88,7 +87,7 @@ def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer]
     return SimdResult(fwd, bwd, flops_total, bytes_total)
 
 
-def simd_cycles(model: Any, batch: int, arch: Any, *,
+def simd_cycles(model: Any, batch: int, arch: ArchConfig, *,
                 memory: str | float | MemorySpec = "hbm2",
                 simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all") -> int:
     """SIMD cycles of ``model``'s element-wise layers for one training iteration (forward

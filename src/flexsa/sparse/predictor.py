@@ -28,6 +28,16 @@ class Prediction:
     estimates: dict[Dataflow, float]
 
 
+def _row_products(a: sp.csr_matrix, a_row_len: np.ndarray, b_row_len: np.ndarray,
+                  n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per nonzero of A, the length of the B row it multiplies; per row of A, the products
+    and the expected output nonzeros ``n_out * (1 - exp(-products / n_out))``."""
+    rows = np.repeat(np.arange(a.shape[0]), a_row_len)
+    b_len = b_row_len[a.indices].astype(np.int64)
+    prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
+    return b_len, prod_row, n_out * (1.0 - np.exp(-prod_row / max(1, n_out)))
+
+
 def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
     """Estimated cycles of IP_M, OP_M and Gust_M and the predicted best."""
     if hw.profile is Profile.IDEAL:
@@ -41,10 +51,7 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     step = 1 + hw.step_cycles if hw.profile is Profile.REFERENCE else 1
     lat = hw.dram_latency_cycles
     fill_per_nnz = hw.stationary_element_cycles
-    rows = np.repeat(np.arange(a.shape[0]), a_row_len)
-    b_len = b_row_len[a.indices].astype(np.int64)
-    prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
-    c_row = n_out * (1.0 - np.exp(-prod_row / max(1, n_out)))
+    b_len, prod_row, c_row = _row_products(a, a_row_len, b_row_len, n_out)
     fill = fill_per_nnz * a.nnz
 
     chunk_len, _ = _chunks(a_row_len, hw.n_mult)
@@ -113,10 +120,7 @@ def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Pr
     n_out = b.shape[1]
     b_bytes = int(b.nnz) * eb
     fits = b_bytes <= hw.cache_bytes
-    rows = np.repeat(np.arange(a.shape[0]), a_row_len)
-    b_len = b_row_len[a.indices].astype(np.int64)
-    prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
-    c_row = n_out * (1.0 - np.exp(-prod_row / max(1, n_out)))
+    b_len, prod_row, c_row = _row_products(a, a_row_len, b_row_len, n_out)
     c_bytes = float(c_row.sum()) * eb
     a_bytes = int(a.nnz) * eb
 

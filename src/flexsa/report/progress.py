@@ -1,0 +1,36 @@
+"""The commands' rich progress bar (rich is imported on use, so command modules stay light)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+
+def make_progress(label: str = "{task.description}", *, rate_unit: str | None = None,
+                  remaining_label: str | None = None, console: Console | None = None,
+                  disable: bool = False) -> Progress:
+    """A progress bar: ``label``, bar, done/total, [rate], elapsed, [label] time left.
+
+    ``rate_unit`` adds a ``"{task.fields[rate]} <unit>/s"`` column (the task must carry a
+    ``rate`` field); ``remaining_label`` is printed before the time left."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as RichProgress
+
+    columns: list[ProgressColumn] = [TextColumn(label), BarColumn(), MofNCompleteColumn()]
+    if rate_unit is not None:
+        columns.append(TextColumn(f"{{task.fields[rate]}} {rate_unit}/s"))
+    columns.append(TimeElapsedColumn())
+    if remaining_label is not None:
+        columns.append(TextColumn(remaining_label))
+    columns.append(TimeRemainingColumn())
+    return RichProgress(*columns, console=console, disable=disable)
