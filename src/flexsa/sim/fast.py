@@ -10,7 +10,8 @@ from collections.abc import Iterable
 
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.modes import Mode, geometry, split_rows
-from flexsa.compiler.plan import GemmPlan, PartPlan, class_costs, compile_gemm, unit_cycles
+from flexsa.compiler.plan import GemmPlan, PartPlan, class_costs, unit_cycles
+from flexsa.compiler.tiling import GroupPart
 from flexsa.sim.result import GemmStats, SimResult, Traffic, WaveStats, empty_modes
 from flexsa.workloads.layers import Gemm
 
@@ -79,21 +80,39 @@ def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int],
     return cycles, waves, busy
 
 
-def gemm_stats(arch: ArchConfig, plan: GemmPlan) -> GemmStats:
+PartStats = tuple[tuple[int, dict[str, int], dict[str, int]], tuple[Traffic, list[WaveStats]],
+                  int]
+
+
+def _part_stats(arch: ArchConfig, plan: PartPlan) -> PartStats:
+    return _part_timing(arch, plan), _part_traffic(arch, plan), plan.output_tiles
+
+
+def _combine_parts(gemm: Gemm, reduction_bytes: int,
+                   parts: Iterable[tuple[int, PartStats]]) -> GemmStats:
+    """One GEMM's statistics from its groups' part statistics (``(group, stats)`` pairs)."""
+    from dataclasses import replace
+
     group_cycles, waves, busy = [], empty_modes(), empty_modes()
-    traffic = Traffic(group_reduction=plan.reduction_bytes)
+    traffic = Traffic(group_reduction=reduction_bytes)
     classes: list[WaveStats] = []
-    for part in plan.parts:
-        cycles, part_waves, part_busy = _part_timing(arch, part)
+    tiles = 0
+    for group, ((cycles, part_waves, part_busy), (part_traffic, part_classes), part_tiles) \
+            in parts:
         group_cycles.append(cycles)
         for key in waves:
             waves[key] += part_waves[key]
             busy[key] += part_busy[key]
-        part_traffic, part_classes = _part_traffic(arch, part)
         traffic = traffic + part_traffic
-        classes += part_classes
-    return GemmStats(plan.gemm, max(group_cycles), tuple(group_cycles), waves, busy, traffic,
-                     tuple(classes), sum(p.output_tiles for p in plan.parts))
+        classes += [c if c.group == group else replace(c, group=group) for c in part_classes]
+        tiles += part_tiles
+    return GemmStats(gemm, max(group_cycles), tuple(group_cycles), waves, busy, traffic,
+                     tuple(classes), tiles)
+
+
+def gemm_stats(arch: ArchConfig, plan: GemmPlan) -> GemmStats:
+    return _combine_parts(plan.gemm, plan.reduction_bytes,
+                          ((part.part.group, _part_stats(arch, part)) for part in plan.parts))
 
 
 def _shape_key(gemm: Gemm) -> tuple[object, ...]:
@@ -102,16 +121,30 @@ def _shape_key(gemm: Gemm) -> tuple[object, ...]:
 
 def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
                         policy: str = "auto") -> list[GemmStats]:
-    """Per-GEMM statistics; GEMMs of identical shape are compiled and timed once."""
+    """Per-GEMM statistics. GEMMs of identical shape are compiled and timed once, and so are
+    the group parts of identical shape (a GEMM split over G groups has at most two part
+    shapes, and a part's plan does not depend on which group runs it)."""
     from dataclasses import replace
 
-    memo: dict[tuple[object, ...], GemmStats] = {}
+    from flexsa.compiler.plan import plan_part
+    from flexsa.compiler.tiling import partition, reduction_bytes
+
+    by_gemm: dict[tuple[object, ...], GemmStats] = {}
+    by_part: dict[tuple[int, int, int, int], PartStats] = {}
+
+    def part_stats(part: GroupPart) -> PartStats:
+        shape = (part.m, part.n, part.k, part.instances)
+        if shape not in by_part:
+            by_part[shape] = _part_stats(arch, plan_part(arch, part, policy))
+        return by_part[shape]
+
     out = []
     for gemm in gemms:
         key = _shape_key(gemm)
-        if key not in memo:
-            memo[key] = gemm_stats(arch, compile_gemm(arch, gemm, policy))
-        out.append(replace(memo[key], gemm=gemm))
+        if key not in by_gemm:
+            parts = ((part.group, part_stats(part)) for part in partition(arch, gemm))
+            by_gemm[key] = _combine_parts(gemm, reduction_bytes(arch, gemm), parts)
+        out.append(replace(by_gemm[key], gemm=gemm))
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flexsa.report.evaluation.matrix import Interval, Variant
@@ -177,51 +177,10 @@ class ToolkitBackend:
 
 
 def gemm_stats_by_part(arch: Any, gemms: Sequence[Any]) -> list[Any]:
-    """``flexsa.sim.fast.simulate_gemm_stats`` with group parts of equal shape planned once.
+    """Per-GEMM statistics (the core plans GEMMs and group parts of equal shape once)."""
+    from flexsa.sim.fast import simulate_gemm_stats
 
-    Splitting a GEMM over G groups gives G parts of at most two shapes; the core plans and
-    times every part, which dominates multi-group configs (4G4C, 4G1F, 16 groups). Same
-    numbers (tested against ``simulate_gemms``); falls back to the core's function if its
-    internals change.
-    """
-    try:
-        from flexsa.compiler.plan import plan_part
-        from flexsa.compiler.tiling import partition, reduction_bytes
-        from flexsa.sim.fast import _part_timing, _part_traffic
-        from flexsa.sim.result import GemmStats, Traffic, empty_modes
-    except ImportError:
-        from flexsa.sim.fast import simulate_gemm_stats
-
-        return list(simulate_gemm_stats(arch, gemms, "auto"))
-    by_gemm: dict[tuple[Any, ...], Any] = {}
-    by_part: dict[tuple[int, ...], Any] = {}
-    out = []
-    for gemm in gemms:
-        key = (gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase.value == "wgrad")
-        if key not in by_gemm:
-            cycles, waves, busy = [], empty_modes(), empty_modes()
-            traffic = Traffic(group_reduction=reduction_bytes(arch, gemm))
-            classes: list[Any] = []
-            tiles = 0
-            for part in partition(arch, gemm):
-                shape = (part.m, part.n, part.k, part.instances)
-                if shape not in by_part:
-                    plan = plan_part(arch, part)
-                    by_part[shape] = (_part_timing(arch, plan), _part_traffic(arch, plan),
-                                      plan.output_tiles)
-                (part_cycles, part_waves, part_busy), (part_traffic, part_classes), part_tiles \
-                    = by_part[shape]
-                cycles.append(part_cycles)
-                for mode in waves:
-                    waves[mode] += part_waves[mode]
-                    busy[mode] += part_busy[mode]
-                traffic = traffic + part_traffic
-                classes += [replace(c, group=part.group) for c in part_classes]
-                tiles += part_tiles
-            by_gemm[key] = GemmStats(gemm, max(cycles), tuple(cycles), waves, busy, traffic,
-                                     tuple(classes), tiles)
-        out.append(replace(by_gemm[key], gemm=gemm))
-    return out
+    return list(simulate_gemm_stats(arch, gemms, "auto"))
 
 
 def _build_arch(name: str) -> Any:
