@@ -1,0 +1,1 @@
+"""Replay tests: exact outputs of the reproductions, a sweep and `simulate --json`."""
