@@ -26,8 +26,9 @@ reproduce: $(VENV)/.installed
 	$(VENV)/bin/flexsa reproduce flexsa --out $(OUT)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests bench docs
+	$(VENV)/bin/ruff check src tests bench docs tools
 	$(VENV)/bin/mypy
+	$(PY) tools/census.py
 
 bench: $(VENV)/.installed
 	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done

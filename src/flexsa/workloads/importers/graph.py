@@ -34,105 +34,40 @@ graph outputs are not prunable.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from flexsa.errors import WorkloadError
+from flexsa.workloads.importers.geometry import (
+    broadcast_shapes,
+    conv_pads,
+    fold_dilation,
+    pair,
+    unique_names,
+)
+from flexsa.workloads.importers.graph_spec import (
+    COUPLING_OPS,
+    ELEMENTWISE_FLOPS,
+    KIND_NAMES,
+    LAYOUT_OPS,
+    POOL_OPS,
+    REDUCTION_OPS,
+    GraphSpec,
+    ImportResult,
+    OpRecord,
+    Shape,
+    UnsupportedOp,
+)
 from flexsa.workloads.layers import (
     ConvLayer,
     ElementwiseLayer,
     Layer,
     LinearLayer,
     MatMulLayer,
-    conv_out_size,
 )
 from flexsa.workloads.model import INPUT_SPACE, Model, Node, Space
 
-Shape = tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class OpRecord:
-    """One operator in ONNX naming: ``op_type``, unique ``name``, tensor names, attributes."""
-
-    op_type: str
-    name: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    attrs: Mapping[str, Any] = field(default_factory=dict)
-    domain: str = ""
-
-
-@dataclass(frozen=True)
-class UnsupportedOp:
-    """An op the importer could not turn into a workload record, and why."""
-
-    op_type: str
-    name: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.op_type} ({self.name}): {self.reason}"
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    """The imported model plus every op that was not counted."""
-
-    model: Model
-    unsupported: tuple[UnsupportedOp, ...] = ()
-
-    def warning_text(self, source: str) -> str:
-        ops = "; ".join(str(op) for op in self.unsupported[:5])
-        more = f" (+{len(self.unsupported) - 5} more)" if len(self.unsupported) > 5 else ""
-        return f"{source}: {len(self.unsupported)} unsupported op(s) not counted: {ops}{more}"
-
-
-@dataclass(frozen=True)
-class GraphSpec:
-    """What a front end hands to :func:`convert`."""
-
-    name: str
-    inputs: tuple[str, ...]          # activation inputs, first one defines the batch
-    outputs: tuple[str, ...]
-    ops: tuple[OpRecord, ...]
-    shapes: Mapping[str, Shape | None]
-    constants: frozenset[str]        # initializers / parameters / constant tensors
-
-
-# Flops per output element of the compute ops that run on the SIMD unit.
-ELEMENTWISE_FLOPS: dict[str, int] = {
-    "Relu": 1, "LeakyRelu": 1, "PRelu": 1, "Elu": 2, "Selu": 2, "Celu": 2, "Clip": 1,
-    "Sigmoid": 4, "HardSigmoid": 2, "HardSwish": 3, "Tanh": 4, "Softplus": 3, "Mish": 6,
-    "Gelu": 8, "Silu": 5, "Erf": 4, "Exp": 1, "Log": 1, "Sqrt": 1, "Reciprocal": 1,
-    "Neg": 1, "Abs": 1,
-    "Add": 1, "Sub": 1, "Mul": 1, "Div": 1, "Pow": 1, "Max": 1, "Min": 1, "Sum": 1,
-    "Mean": 1, "Where": 1, "Equal": 1, "Less": 1, "Greater": 1, "Not": 1, "And": 1, "Or": 1,
-    "BatchNormalization": 2, "InstanceNormalization": 5, "LayerNormalization": 5,
-    "GroupNormalization": 5, "Softmax": 5, "LogSoftmax": 5,
-    "MaxPool": 1, "AveragePool": 1, "LpPool": 2,
-}
-# ElementwiseLayer.kind labels shared with the zoo (others: the lower-case op type).
-KIND_NAMES: dict[str, str] = {
-    "BatchNormalization": "bn", "LayerNormalization": "layernorm", "Relu": "relu",
-    "Add": "add", "Softmax": "softmax", "Gelu": "gelu", "MaxPool": "maxpool",
-    "AveragePool": "avgpool", "GlobalAveragePool": "avgpool", "GlobalMaxPool": "maxpool",
-}
-# Ops sized by their input (one flop per input element).
-REDUCTION_OPS = frozenset({"GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceSum",
-                           "ReduceMax", "ReduceMin", "ReduceL2", "ReduceProd", "ArgMax"})
-POOL_OPS = frozenset({"MaxPool", "AveragePool", "LpPool"})
-# Ops that only move or re-view data: no record, not unsupported.
-LAYOUT_OPS = frozenset({
-    "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Shape", "Size", "Gather",
-    "GatherElements", "Slice", "Split", "Concat", "Identity", "Dropout", "Cast", "CastLike",
-    "Constant", "ConstantOfShape", "Expand", "Range", "Pad", "Tile", "NonZero",
-    "ScatterND", "DepthToSpace", "SpaceToDepth", "Resize", "Upsample",
-})
-# Binary-ish ops whose activation operands are channel-coupled.
-COUPLING_OPS = frozenset({"Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean", "Where"})
-GEMM_OPS = frozenset({"Conv", "Gemm", "MatMul"})
+__all__ = ["GraphSpec", "ImportResult", "OpRecord", "UnsupportedOp", "convert", "unique_names"]
 
 
 @dataclass
@@ -294,21 +229,21 @@ class _Converter:
         kernel = tuple(op.attrs.get("kernel_shape") or w_shape[2:])
         kernel = kernel if rank == 4 else (1, kernel[0])
         ndim = rank - 2
-        strides = _pair(op.attrs.get("strides"), ndim, 1)
-        dilations = _pair(op.attrs.get("dilations"), ndim, 1)
+        strides = pair(op.attrs.get("strides"), ndim, 1)
+        dilations = pair(op.attrs.get("dilations"), ndim, 1)
         if strides[0] != strides[1] and spatial_in[0] > 1:
             self.unsupported.append(UnsupportedOp(
                 "Conv", op.name, f"different strides {strides[0]}x{strides[1]} per axis"))
             return
         stride = strides[1]
         out = self.out_shape(op)
-        pads = _conv_pads(op.attrs, spatial_in, kernel, strides, dilations, ndim)
+        pads = conv_pads(op.attrs, spatial_in, kernel, strides, dilations, ndim)
         out_sizes = tuple(out[2:]) if out is not None and len(out) == rank else None
         if out_sizes is not None and rank == 3:
             out_sizes = (1, out_sizes[0])
-        hin, pad_h = _fold(spatial_in[0], kernel[0], stride, dilations[0], pads[0],
+        hin, pad_h = fold_dilation(spatial_in[0], kernel[0], stride, dilations[0], pads[0],
                            out_sizes[0] if out_sizes else None)
-        win, pad_w = _fold(spatial_in[1], kernel[1], stride, dilations[1], pads[1],
+        win, pad_w = fold_dilation(spatial_in[1], kernel[1], stride, dilations[1], pads[1],
                            out_sizes[1] if out_sizes else None)
         cin, cout, groups = x_shape[1], w_shape[0], int(op.attrs.get("group", 1))
         layer = ConvLayer(op.name, cin, cout, kernel[0], kernel[1], hin, win, stride, pad_h,
@@ -343,7 +278,7 @@ class _Converter:
             tokens = self.per_sample(math.prod(b2) // k)
             self.linear(op, b_name, -2, k, m, tokens, bias, out, len(b2))
         else:
-            batch_dims = _broadcast(a2[:-2], b2[:-2])
+            batch_dims = broadcast_shapes(a2[:-2], b2[:-2])
             total = math.prod(batch_dims)
             if total == 1 and m % self.batch == 0:
                 m = self.per_sample(m)
@@ -484,64 +419,8 @@ class _Converter:
         return ImportResult(model, tuple(self.unsupported))
 
 
-def _pair(values: Sequence[int] | None, ndim: int, default: int) -> tuple[int, int]:
-    vals = tuple(int(v) for v in values) if values else (default,) * ndim
-    return (vals[0], vals[1]) if ndim == 2 else (1, vals[0])
-
-
-def _conv_pads(attrs: Mapping[str, Any], spatial: Sequence[int], kernel: Sequence[int],
-               strides: Sequence[int], dilations: Sequence[int],
-               ndim: int) -> tuple[int, int]:
-    """Total padding per axis (begin + end), from ``pads`` or ``auto_pad``."""
-    auto = attrs.get("auto_pad", "NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
-    if auto in ("SAME_UPPER", "SAME_LOWER"):
-        totals = []
-        for size, k, s, d in zip(spatial, kernel, strides, dilations, strict=True):
-            out = -(-size // s)
-            totals.append(max(0, (out - 1) * s + d * (k - 1) + 1 - size))
-        return totals[0], totals[1]
-    if auto == "VALID":
-        return 0, 0
-    pads = [int(p) for p in attrs.get("pads") or [0] * (2 * ndim)]
-    if ndim == 1:
-        return 0, pads[0] + pads[1]
-    return pads[0] + pads[2], pads[1] + pads[3]
-
-
-def _fold(size: int, kernel: int, stride: int, dilation: int, pad_total: int,
-          out: int | None) -> tuple[int, int]:
-    """``(hin, pad)`` for a dense ``kernel`` giving the same output size (see module doc)."""
-    effective = pad_total - (dilation - 1) * (kernel - 1)
-    target = out if out is not None else (size + effective - kernel) // stride + 1
-    if effective >= 0:
-        for pad in (effective // 2, (effective + 1) // 2):
-            if conv_out_size(size, kernel, stride, pad) == target:
-                return size, pad
-        pad = effective // 2
-        return size + effective - 2 * pad, pad
-    return size + effective, 0
-
-
-def _broadcast(a: Shape, b: Shape) -> Shape:
-    rank = max(len(a), len(b))
-    a = (1,) * (rank - len(a)) + tuple(a)
-    b = (1,) * (rank - len(b)) + tuple(b)
-    return tuple(max(x, y) for x, y in zip(a, b, strict=True))
-
-
 def convert(spec: GraphSpec) -> ImportResult:
     """Layer records and channel graph of ``spec`` (see the module docstring)."""
     return _Converter(spec).run()
 
 
-def unique_names(names: Sequence[str], op_types: Sequence[str]) -> list[str]:
-    """Non-empty, unique layer names (``op_type_i`` for unnamed ops)."""
-    seen: dict[str, int] = {}
-    result = []
-    for i, (name, op_type) in enumerate(zip(names, op_types, strict=True)):
-        base = name or f"{op_type}_{i}"
-        count = seen.get(base, 0)
-        seen[base] = count + 1
-        result.append(base if count == 0 else f"{base}_{count}")
-    return result
