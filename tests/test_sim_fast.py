@@ -166,7 +166,9 @@ def test_overcore_bytes_golden() -> None:
     hsw = wave_overcore_bytes(arch, Mode.HSW, 256, 128, 64)
     assert hsw == 64 * 128 * 2 + 256 * 64 * 2 + 128 * 128 * 4  # broadcast, pass-through, down
     vsw = wave_overcore_bytes(arch, Mode.VSW, 256, 64, 128)
-    assert vsw == 128 * 64 * 2 + 2 * 64 * 64 * 2 + 256 * 64 * 4
+    # broadcast, shift into cores 2/3, partial sums, rows of cores 1+3 over their own inputs
+    assert vsw == 128 * 64 * 2 + 2 * 64 * 64 * 2 + 256 * 64 * 4 + 128 * 128 * 2
     isw = wave_overcore_bytes(arch, Mode.ISW, 10, 64, 64)
-    assert isw == 3 * 64 * 64 * 2 + (3 + 3) * 64 * 4  # rows 3,3,2,2: top arrays get 3+3
+    # rows 3,3,2,2: top arrays get 3+3 (outputs down); cores 1 and 3 get 3+2 (side inputs)
+    assert isw == 3 * 64 * 64 * 2 + (3 + 3) * 64 * 4 + (3 + 2) * 64 * 2
     assert wave_overcore_bytes(PRESETS["1G1C"], Mode.CORE, 256, 128, 128) == 0

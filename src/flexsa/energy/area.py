@@ -18,7 +18,11 @@ Model (every coefficient is an entry of the energy table, see docs/memory-energy
   and 3 (2c adders); 2:1 switches on the horizontal inputs of cores 1 and 3, the vertical
   partial sums into cores 2 and 3, the output path of cores 0 and 1 and the LBUF broadcast
   inputs; wires (separate inputs of cores 1 and 3, outputs of cores 0 and 1 down past cores 2
-  and 3, LBUF broadcast) one core side long; their repeaters.
+  and 3, stationary broadcast top -> bottom and core 0 -> core 1, streamed LBUF broadcast)
+  one core side long; their repeaters.
+
+The bus and FlexSA wire lengths (``gbuf_bus_mm``, ``unit_wire_mm``) are the ones the energy
+model charges transfers with (``flexsa.energy.model``); a table may fix them (``wire_lengths``).
 """
 
 from __future__ import annotations
@@ -139,6 +143,20 @@ def core_side_mm(arch: ArchConfig, table: EnergyTable) -> float:
     return math.sqrt(pe + lbuf)
 
 
+def unit_wire_mm(arch: ArchConfig, table: EnergyTable) -> float:
+    """Length of a FlexSA path across the unit: one core side (or the table's override)."""
+    return table.wire_lengths.get("overcore_unit") or core_side_mm(arch, table)
+
+
+def gbuf_bus_mm(arch: ArchConfig, table: EnergyTable) -> float:
+    """Average GBUF <-> LBUF bus length: half the side of the group's square footprint."""
+    if "gbuf_bus" in table.wire_lengths:
+        return table.wire_lengths["gbuf_bus"]
+    group_mm2 = (pe_area_mm2(arch, table) + lbuf_area_mm2(arch, table)
+                 + table["gbuf_density"] * arch.memory.gbuf_mib) / arch.groups
+    return math.sqrt(group_mm2) / 2
+
+
 def _flexsa_extras(arch: ArchConfig, table: EnergyTable, side: float) -> FlexsaExtras:
     if not arch.flexsa:
         return FlexsaExtras(0.0, 0.0, 0.0, 0.0)
@@ -149,10 +167,14 @@ def _flexsa_extras(arch: ArchConfig, table: EnergyTable, side: float) -> FlexsaE
     mux_bits = (2 * r * in_bits          # inputs of cores 1 and 3: pass-through or own path
                 + 2 * c * out_bits       # partial sums into cores 2 and 3: zero or from above
                 + 2 * c * out_bits       # bottom output buffers: own or cores 0/1 outputs
-                + 2 * c * in_bits        # stationary LBUF broadcast select
+                + 2 * c * in_bits        # stationary LBUF broadcast select (cores 2, 3)
+                + c * in_bits            # ... and core 1 (VSW, ISW: broadcast from core 0)
                 + 2 * r * in_bits)       # streamed LBUF broadcast select
     switches = mux_bits * table["mux_area_per_bit"] / UM2_PER_MM2
-    wire_bits = (2 * r * in_bits + 2 * c * out_bits + 2 * c * in_bits + 2 * r * in_bits)
+    # separate inputs of cores 1 and 3, outputs of cores 0 and 1 down, stationary broadcast
+    # top -> bottom (HSW, ISW) and core 0 -> core 1 (VSW, ISW), streamed LBUF broadcast
+    wire_bits = (2 * r * in_bits + 2 * c * out_bits + 2 * c * in_bits + c * in_bits
+                 + 2 * r * in_bits)
     wires, repeaters = _wire(wire_bits, side, table)
     return FlexsaExtras(units * fma, units * switches, units * wires, units * repeaters)
 
@@ -163,12 +185,12 @@ def area_of(arch: ArchConfig, table: EnergyTable | None = None) -> AreaBreakdown
     pe = pe_area_mm2(arch, table)
     lbuf = lbuf_area_mm2(arch, table)
     gbuf = table["gbuf_density"] * arch.memory.gbuf_mib
-    side = core_side_mm(arch, table)
-    group_mm2 = (pe + lbuf + gbuf) / arch.groups
-    length = math.sqrt(group_mm2) / 2
+    side = unit_wire_mm(arch, table)
+    length = gbuf_bus_mm(arch, table)
     in_bits, out_bits = 8 * arch.input_bytes, 8 * arch.output_bytes
     rows, cols = arch.core_rows, arch.core_cols
     bus_bits = arch.total_cores * ((rows + cols) * in_bits + cols * out_bits)
     wires, repeaters = _wire(bus_bits, length, table)
     extras = _flexsa_extras(arch, table, side)
-    return AreaBreakdown(arch.name, pe, lbuf, gbuf, wires, repeaters, extras, side)
+    return AreaBreakdown(arch.name, pe, lbuf, gbuf, wires, repeaters, extras,
+                         core_side_mm(arch, table))

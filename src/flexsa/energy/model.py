@@ -1,23 +1,28 @@
 """Dynamic energy of a simulated run from its event counts.
 
 Components (pJ): ``comp`` (executed MACs), ``lbuf`` (writes of fetched inputs, reads into
-the array, output-buffer accumulation), ``gbuf`` (reads towards the LBUFs and DRAM, writes
-from the LBUFs and DRAM), ``dram`` (HBM2 bits), ``overcore`` (bits crossing FlexSA's
-inter-core paths, one core side each) and ``forwarding`` (PE-to-PE hops inside the arrays:
-streamed operand right, partial sum down, stationary shift-in). ``total`` is the sum of all
-six; the paper's accounting is ``total - forwarding``.
+the array, output-buffer accumulation), ``gbuf`` (SRAM reads towards the LBUFs and DRAM,
+writes from the LBUFs and DRAM, plus the GBUF <-> LBUF bus wires every byte between the GBUF
+and a core crosses, as long as the area model's bus), ``dram`` (HBM2 bits), ``overcore``
+(bits over FlexSA's inter-core paths, each charged by the wire it crosses: a neighbour
+pass-through one PE pitch, a path across the unit one core side; see
+:mod:`flexsa.sim.overcore`) and ``forwarding`` (PE-to-PE hops inside the cores: streamed
+operand right, partial sum down, stationary shift-in; the hops across a core boundary are
+``overcore``'s). ``total`` is the sum of all six; the paper's accounting is
+``total - forwarding``. :func:`energy_detail` splits ``gbuf`` and ``overcore`` further.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flexsa.arch.config import ArchConfig
-from flexsa.energy.area import core_side_mm, lbuf_buffers
+from flexsa.energy.area import gbuf_bus_mm, lbuf_buffers, unit_wire_mm
 from flexsa.energy.table import EnergyTable, load_energy_table
+from flexsa.sim.overcore import NEIGHBOUR, PATH_WIRE, PATHS, UNIT
 
 COMPONENTS: tuple[str, ...] = ("comp", "lbuf", "gbuf", "dram", "overcore", "forwarding")
 
@@ -34,6 +39,13 @@ class EnergyCounts:
     overcore_bytes: int
     dram_to_gbuf_bytes: int
     gbuf_to_dram_bytes: int
+    # bytes per FlexSA path (flexsa.sim.overcore.PATHS); bytes of ``overcore_bytes`` not
+    # attributed to a path (results without the split) are charged as crossing the unit
+    overcore_paths: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def overcore_unattributed(self) -> int:
+        return max(self.overcore_bytes - sum(self.overcore_paths.values()), 0)
 
 
 def _traffic(result: Any) -> Mapping[str, Any]:
@@ -69,6 +81,8 @@ def counts_of(result: Any, output_accum_bytes: int | None = None) -> EnergyCount
         lbuf_to_gbuf_bytes=stored,
         output_accum_bytes=max(accum, stored),
         overcore_bytes=_num(traffic.get("overcore")),
+        overcore_paths={name: _num(value) for name, value
+                        in dict(traffic.get("overcore_paths") or {}).items()},
         dram_to_gbuf_bytes=_num(traffic.get("dram_to_gbuf")),
         gbuf_to_dram_bytes=_num(traffic.get("gbuf_to_dram")),
     )
@@ -77,18 +91,48 @@ def counts_of(result: Any, output_accum_bytes: int | None = None) -> EnergyCount
 def energy_from_counts(counts: EnergyCounts, arch: ArchConfig,
                        table: EnergyTable | None = None) -> dict[str, float]:
     """Energy per component and ``total`` (pJ)."""
+    detail = energy_detail(counts, arch, table)
+    out = {
+        "comp": detail["comp"],
+        "lbuf": detail["lbuf"],
+        "gbuf": detail["gbuf_sram"] + detail["gbuf_bus"],
+        "dram": detail["dram"],
+        "overcore": sum(detail[f"overcore_{name}"] for name in (*PATHS, "unattributed")),
+        "forwarding": detail["forwarding"],
+    }
+    out["total"] = sum(out[name] for name in COMPONENTS)
+    return out
+
+
+def wire_lengths_mm(arch: ArchConfig, table: EnergyTable) -> dict[str, float]:
+    """The wire lengths transfers are charged with: FlexSA ``neighbour`` and ``unit`` paths
+    and the GBUF <-> LBUF ``bus`` (the area model's lengths unless the table fixes them)."""
+    neighbour = table.wire_lengths.get("overcore_neighbour") or pe_pitch_mm(table)
+    return {NEIGHBOUR: neighbour, UNIT: unit_wire_mm(arch, table),
+            "bus": gbuf_bus_mm(arch, table)}
+
+
+def energy_detail(counts: EnergyCounts, arch: ArchConfig,
+                  table: EnergyTable | None = None) -> dict[str, float]:
+    """Energy (pJ) of every part: ``gbuf_sram``/``gbuf_bus`` and ``overcore_<path>``
+    besides the other components (their sum is the ``total`` of :func:`energy_from_counts`)."""
     table = table or load_energy_table()
+    wire = table["wire_energy_per_bit_mm"]
+    lengths = wire_lengths_mm(arch, table)
+    bus_bytes = counts.stationary_bytes + counts.streamed_bytes + counts.lbuf_to_gbuf_bytes
     out = {
         "comp": counts.executed_macs * table.mac_pj,
         "lbuf": _lbuf_pj(counts, arch, table),
-        "gbuf": _gbuf_pj(counts, arch, table),
+        "gbuf_sram": _gbuf_pj(counts, arch, table),
+        "gbuf_bus": 8 * bus_bytes * wire * lengths["bus"],
         "dram": 8 * (counts.dram_to_gbuf_bytes + counts.gbuf_to_dram_bytes)
         * table["dram_energy_per_bit"],
-        "overcore": 8 * counts.overcore_bytes * table["wire_energy_per_bit_mm"]
-        * core_side_mm(arch, table),
         "forwarding": _forwarding_pj(counts, arch, table),
     }
-    out["total"] = sum(out[name] for name in COMPONENTS)
+    for name in PATHS:
+        out[f"overcore_{name}"] = (8 * counts.overcore_paths.get(name, 0) * wire
+                                   * lengths[PATH_WIRE[name]])
+    out["overcore_unattributed"] = 8 * counts.overcore_unattributed * wire * lengths[UNIT]
     return out
 
 
@@ -118,11 +162,15 @@ def pe_pitch_mm(table: EnergyTable) -> float:
 
 
 def _forwarding_pj(counts: EnergyCounts, arch: ArchConfig, table: EnergyTable) -> float:
+    """PE-to-PE hops inside the cores; the neighbour hops across a FlexSA core boundary are
+    taken out (``overcore`` charges them)."""
     hop = table["wire_energy_per_bit_mm"] * pe_pitch_mm(table)
     per_mac_bits = 8 * (arch.input_bytes + arch.output_bytes)  # operand right, psum down
     shift_hops = (arch.core_rows + 1) / 2  # stationary shift-in, on average
-    return hop * (counts.executed_macs * per_mac_bits
-                  + 8 * counts.stationary_bytes * shift_hops)
+    crossing = sum(counts.overcore_paths.get(name, 0) for name in PATHS
+                   if PATH_WIRE[name] == NEIGHBOUR)
+    bits = counts.executed_macs * per_mac_bits + 8 * counts.stationary_bytes * shift_hops
+    return hop * max(bits - 8 * crossing, 0.0)
 
 
 def energy_of(result: Any, arch: ArchConfig, table: EnergyTable | None = None, *,

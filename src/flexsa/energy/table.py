@@ -8,7 +8,8 @@ Chained pairs are not composed; a missing pair falls back to the plain rule.
 
 Overrides (``load_energy_table(path)``) are a YAML file with any of ``target_node_nm``,
 ``scaling`` (replaces the list), ``entries`` (name -> full entry; the name must exist and
-the unit must match) and ``sram_points`` (replaces the list). Unknown keys, duplicate keys
+the unit must match), ``sram_points`` (replaces the list) and ``wire_lengths`` (mm, see
+``WIRE_LENGTHS``; each finite and > 0). Unknown keys, duplicate keys
 and entries without ``unit`` or ``source`` are rejected with one line.
 """
 
@@ -32,10 +33,15 @@ AREA_UNITS = frozenset({"um2", "mm2", "um2/bit", "mm2/bit", "mm2/MB"})
 LENGTH_UNITS = frozenset({"um", "mm"})
 PLAIN_UNITS = frozenset({"ratio", "bits"})
 KNOWN_UNITS = ENERGY_UNITS | AREA_UNITS | LENGTH_UNITS | PLAIN_UNITS
+# Wire lengths (mm) the energy and area models derive from the floorplan; a table may fix
+# any of them (``wire_lengths:``): ``overcore_neighbour`` (a FlexSA pass-through between
+# abutting cores, default one PE pitch), ``overcore_unit`` (a path across a FlexSA unit,
+# default one core side), ``gbuf_bus`` (GBUF <-> LBUF bus, default half the group's side).
+WIRE_LENGTHS: tuple[str, ...] = ("overcore_neighbour", "overcore_unit", "gbuf_bus")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _EntryIn(_Strict):
@@ -71,6 +77,7 @@ class _TableIn(_Strict):
     scaling: list[_ScalingIn] = []
     entries: dict[str, _EntryIn]
     sram_points: list[_SramIn] = Field(min_length=1)
+    wire_lengths: dict[str, float] = {}
 
 
 class _OverrideIn(_Strict):
@@ -79,6 +86,7 @@ class _OverrideIn(_Strict):
     scaling: list[_ScalingIn] | None = None
     entries: dict[str, _EntryIn] = {}
     sram_points: list[_SramIn] | None = Field(default=None, min_length=1)
+    wire_lengths: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,7 @@ class EnergyTable:
     sram_points: tuple[SramPoint, ...]
     scaling: tuple[Scaling, ...] = ()
     origin: str = "default"
+    wire_lengths: Mapping[str, float] = field(default_factory=dict)
     _index: Mapping[str, Entry] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -202,6 +211,7 @@ class EnergyTable:
                                  "scaled": e.scaled, "source": e.source}
                         for e in self.entries},
             "sram_points": [vars(p) for p in self.sram_points],
+            "wire_lengths_mm": dict(self.wire_lengths),
         }
 
 
@@ -235,6 +245,20 @@ def _first_error(err: ValidationError, origin: str) -> ConfigError:
     return ConfigError(f"{origin}: {where}: {first['msg']}")
 
 
+def _wire_lengths(raw: Mapping[str, float], origin: str) -> dict[str, float]:
+    """Validated wire-length overrides (mm); a missing name is derived from the area model."""
+    out = {}
+    for name, value in raw.items():
+        if name not in WIRE_LENGTHS:
+            raise ConfigError(f"{origin}: wire_lengths.{name} is unknown; use one of "
+                              f"{', '.join(WIRE_LENGTHS)}")
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"{origin}: wire_lengths.{name} must be a finite length > 0 "
+                              f"(mm), got {value}")
+        out[name] = float(value)
+    return out
+
+
 def _build(raw: _TableIn, origin: str) -> EnergyTable:
     scaling = tuple(Scaling(s.from_nm, s.to_nm, s.energy, s.area, s.source)
                     for s in raw.scaling)
@@ -254,7 +278,8 @@ def _build(raw: _TableIn, origin: str) -> EnergyTable:
         a = scale_factor("mm2", p.node_nm, target, scaling)
         points.append(SramPoint(p.name, p.capacity_bytes, p.port_bits, p.read_pj * e,
                                 p.write_pj * e, p.area_mm2 * a, p.cells, p.source))
-    return EnergyTable(target, tuple(entries), tuple(points), scaling, origin)
+    return EnergyTable(target, tuple(entries), tuple(points), scaling, origin,
+                       _wire_lengths(raw.wire_lengths, origin))
 
 
 def _default_raw() -> dict[str, Any]:
@@ -282,6 +307,7 @@ def _merge(base: _TableIn, override: _OverrideIn, origin: str) -> _TableIn:
         scaling=base.scaling if override.scaling is None else override.scaling,
         entries=entries,
         sram_points=base.sram_points if override.sram_points is None else override.sram_points,
+        wire_lengths={**base.wire_lengths, **override.wire_lengths},
     )
 
 

@@ -9,48 +9,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flexsa.arch.config import ArchConfig
-from flexsa.compiler.modes import Mode, geometry, split_rows
 from flexsa.compiler.plan import GemmPlan, PartPlan, class_costs, unit_cycles
 from flexsa.compiler.tiling import GroupPart
+from flexsa.sim.overcore import NO_PATHS, wave_overcore_bytes, wave_path_bytes
 from flexsa.sim.result import GemmStats, SimResult, Traffic, WaveStats, empty_modes
 from flexsa.workloads.layers import Gemm
 
-
-def wave_overcore_bytes(arch: ArchConfig, mode: Mode, m: int, n: int, k: int) -> int:
-    """Bytes one wave moves over FlexSA inter-core paths (0 for plain cores).
-
-    Stationary broadcast to the other sub-arrays; stationary rows shifted from a top core
-    into the core below (sub-arrays 2r tall); streamed rows passed from a left core to the
-    right one (sub-arrays 2c wide); partial sums passed down from a top core (2r tall);
-    outputs of top sub-arrays sent down to the bottom output buffers (HSW, ISW).
-    """
-    if mode is Mode.CORE:
-        return 0
-    geo = geometry(arch, mode)
-    ib, ob, r, c = arch.input_bytes, arch.output_bytes, arch.core_rows, arch.core_cols
-    total = (geo.count - 1) * k * n * ib
-    if geo.rows == 2 * r:
-        total += geo.count * max(k - r, 0) * n * ib + m * n * ob
-    if geo.cols == 2 * c:
-        total += m * k * ib
-    if geo.top_arrays:
-        top_rows = sum(split_rows(m, geo.count)[i] for i, (row, _) in enumerate(geo.origins)
-                       if row == 0)
-        total += top_rows * n * ob
-    return total
+__all__ = ["gemm_stats", "result_from_stats", "simulate_gemm_stats", "wave_overcore_bytes"]
 
 
 def _part_traffic(arch: ArchConfig, plan: PartPlan) -> tuple[Traffic, list[WaveStats]]:
     ib, ob = arch.input_bytes, arch.output_bytes
-    stationary = streamed = overcore = 0
+    stationary = streamed = 0
+    paths = NO_PATHS
     stats = []
     for wc in plan.wave_classes():
         stationary += wc.count * wc.k * wc.n * ib
         streamed += wc.count * wc.m * wc.k * ib
-        overcore += wc.count * wave_overcore_bytes(arch, wc.mode, wc.m, wc.n, wc.k)
+        wave = wave_path_bytes(arch, wc.mode, wc.m, wc.n, wc.k)
+        paths = tuple(total + wc.count * b for total, b in zip(paths, wave, strict=True))
         stats.append(WaveStats(plan.part.group, wc.mode.value, wc.m, wc.n, wc.k, wc.count))
     outputs = plan.part.instances * plan.part.m * plan.part.n * ob
-    return Traffic(stationary, streamed, outputs, overcore), stats
+    return Traffic(stationary, streamed, outputs, sum(paths), overcore_paths=paths), stats
 
 
 def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int], dict[str, int]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flexsa.compiler.modes import MODE_KEYS
+from flexsa.sim.overcore import NO_PATHS, paths_dict
 from flexsa.workloads.layers import Gemm
 
 
@@ -25,17 +26,21 @@ class Traffic:
     group_reduction: int = 0
     dram_to_gbuf: int = 0
     gbuf_to_dram: int = 0
+    overcore_paths: tuple[int, ...] = NO_PATHS  # per flexsa.sim.overcore.PATHS
 
     def __add__(self, other: Traffic) -> Traffic:
         return Traffic(self.stationary + other.stationary, self.streamed + other.streamed,
                        self.outputs + other.outputs, self.overcore + other.overcore,
                        self.group_reduction + other.group_reduction,
                        self.dram_to_gbuf + other.dram_to_gbuf,
-                       self.gbuf_to_dram + other.gbuf_to_dram)
+                       self.gbuf_to_dram + other.gbuf_to_dram,
+                       tuple(a + b for a, b in zip(self.overcore_paths, other.overcore_paths,
+                                                   strict=True)))
 
     def as_dict(self) -> dict[str, Any]:
         return {"gbuf_to_lbuf": {"stationary": self.stationary, "streamed": self.streamed},
                 "lbuf_to_gbuf": self.outputs, "overcore": self.overcore,
+                "overcore_paths": paths_dict(self.overcore_paths),
                 "group_reduction": self.group_reduction,
                 "dram_to_gbuf": self.dram_to_gbuf, "gbuf_to_dram": self.gbuf_to_dram}
 
