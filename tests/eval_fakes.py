@@ -35,8 +35,9 @@ class FakeBackend:
         return [(Interval(i, a, b, r), FakeModel(f"{variant.run}@{a}", int(1000 * r)))
                 for i, (a, b, r) in enumerate(bounds)]
 
-    def workload(self, model: Any, batch: int, dgrad_form: str) -> Workload:
-        return Workload(model, batch, ())
+    def workload(self, model: Any, batch: int, dgrad_form: str, depthwise: str = "simd",
+                 arch_name: str = "") -> Workload:
+        return Workload(model, batch, (), depthwise)
 
     def simulate(self, arch_name: str, workload: Workload, memory: str) -> Metrics:
         self.simulated.append((arch_name, workload.model.name, memory))

@@ -80,7 +80,7 @@ def test_conv_output_size_and_gemm_k_exact(attrs):
     k = attrs.get("k", 3)
     assert (layer.cout, layer.hout, layer.wout) == (cout, ho, wo)
     assert (layer.kh, layer.kw) == (k, k)          # dilation keeps the real taps
-    fwd = lower_model(import_onnx(data).model, 2, "fwd")[0]
+    fwd = lower_model(import_onnx(data).model, 2, "fwd", depthwise="per-channel")[0]
     assert fwd.k == layer.cin_per_group * k * k and fwd.m == 2 * ho * wo
     assert fwd.groups == attrs.get("group", 1)
 
@@ -239,7 +239,7 @@ def test_topology_csv_loads_with_scalesim_gemms(tmp_path, cli):
     path.write_text(TOPOLOGY)
     model = load_workload(str(path))
     rows = scalesim_io.read_topology(path)
-    fwd = lower_model(model, 1, "fwd")
+    fwd = lower_model(model, 1, "fwd", depthwise="per-channel")
     assert [(g.m, g.n, g.k, g.groups) for g in fwd] == [
         (r.gemm_m, r.gemm_n, r.gemm_k, r.copies) for r in rows]
     assert model.reads_model_input("conv1")

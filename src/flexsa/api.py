@@ -93,14 +93,16 @@ def simulate(arch: str | Path | ArchConfig, model: str | Path | Model | None = N
              batch: int | None = None, gemms: Sequence[Gemm] | None = None,
              phases: str = "all", memory: str | float = "ideal", width_mult: float = 1.0,
              pruning: str | None = None, epoch: int | None = None,
-             dgrad_form: str = "split", overrides: Mapping[str, Any] | None = None
-             ) -> Simulation:
+             dgrad_form: str = "split", overrides: Mapping[str, Any] | None = None,
+             depthwise: str = "simd") -> Simulation:
     """Simulate a model's training GEMMs (``model`` + ``batch``) or explicit ``gemms``.
 
     ``arch``: a preset name, a YAML file or an :class:`ArchConfig`; ``overrides``: dotted
     config fields (``{"core_rows": 64, "memory.gbuf_mib": 5}``). ``model``: a zoo name, a
     model file (``.onnx``) or a :class:`Model` (e.g. from ``import_torch``). ``pruning``:
-    ``low``/``high``/a fraction, evaluated at ``epoch``.
+    ``low``/``high``/a fraction, evaluated at ``epoch``. ``depthwise``: ``simd`` (default;
+    depthwise convs emit no GEMM), ``per-channel`` or ``packed`` (see
+    :mod:`flexsa.workloads.depthwise`).
     """
     from flexsa.sim import simulate_gemms
     from flexsa.workloads.lowering import lower_model
@@ -115,8 +117,18 @@ def simulate(arch: str | Path | ArchConfig, model: str | Path | Model | None = N
         if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
             raise WorkloadError(f"batch must be a positive integer, got {batch!r}")
         loaded = _model(model, width_mult, pruning, epoch)
-        items, size = tuple(lower_model(loaded, batch, phases, dgrad_form)), batch
+        items, size = tuple(lower_model(loaded, batch, phases, dgrad_form, depthwise,
+                                        (config.blk_k, config.blk_n))), batch
     result = simulate_gemms(config, items, memory=memory)
+    if loaded is not None:
+        from dataclasses import replace
+
+        from flexsa.sim.simd import simd_cycles
+        from flexsa.workloads.depthwise import describe
+
+        result = replace(result, simd_cycles=simd_cycles(loaded, size, config, memory=memory,
+                                                         phases=phases, depthwise=depthwise),
+                         depthwise=describe(loaded, depthwise, (config.blk_k, config.blk_n)))
     return Simulation(config, loaded, size, items, memory, result)
 
 

@@ -31,24 +31,32 @@ def show(
     resolution: int = typer.Option(0, help="input resolution (0: the model's default)"),
     seq_len: int = typer.Option(0, "--seq-len", help="sequence length (BERT; 0: default 128)"),
     dgrad_form: str = typer.Option("split", help="data-gradient form: split, implicit, col2im"),
+    depthwise: str = typer.Option(
+        "simd", "--depthwise",
+        help="depthwise convs: simd (no GEMM: the SIMD unit runs them), per-channel, or "
+             "packed (block-diagonal GEMMs filling a 128x128 unit)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     as_csv: bool = typer.Option(False, "--csv", help="print CSV rows"),
 ) -> None:
     """Print the training GEMMs of a model at a mini-batch."""
+    from flexsa.workloads.depthwise import describe, parse_depthwise
     from flexsa.workloads.lowering import lower_model, phase_totals
     from flexsa.workloads.sources import load_workload
 
     if batch <= 0:
         raise WorkloadError(f"--batch must be > 0, got {batch}")
+    depthwise = parse_depthwise(depthwise, "--depthwise").value
     model = load_workload(name, width_mult=width_mult, resolution=resolution, seq_len=seq_len)
-    gemms = lower_model(model, batch, phase, dgrad_form)
-    totals = phase_totals(lower_model(model, batch, "all", dgrad_form))
+    gemms = lower_model(model, batch, phase, dgrad_form, depthwise)
+    totals = phase_totals(lower_model(model, batch, "all", dgrad_form, depthwise))
+    info = describe(model, depthwise, (128, 128))
     if as_json:
         print_json({"model": model.name, "batch": batch,
                     "gemms": [g.as_dict() for g in gemms], "totals": totals,
+                    **({"depthwise": info} if info else {}),
                     **provenance({"width_mult": width_mult, "phase": phase,
-                                  "dgrad_form": dgrad_form, "resolution": resolution,
-                                  "seq_len": seq_len})})
+                                  "dgrad_form": dgrad_form, "depthwise": depthwise,
+                                  "resolution": resolution, "seq_len": seq_len})})
         return
     if as_csv:
         typer.echo(csv_text([g.as_dict() for g in gemms],
@@ -58,6 +66,9 @@ def show(
     print_table(f"{model.name}: training GEMMs at batch {batch}",
                 ["layer", "phase", "m", "n", "k", "groups", "macs"], rows)
     typer.echo("useful MACs: " + ", ".join(f"{k}={v:,}" for k, v in totals.items()))
+    if info:
+        typer.echo(f"depthwise ({info['layers']} layers, --depthwise {depthwise}): "
+                   f"{info['note']}")
 
 
 def register(app: typer.Typer) -> None:

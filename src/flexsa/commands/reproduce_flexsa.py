@@ -33,6 +33,10 @@ def reproduce_flexsa(
     studies: str = typer.Option(None, "--studies",
                                 help="comma-separated: main, splitting, area, search"),
     seed: int = typer.Option(0, "--seed", help="seed of the pruning trajectories"),
+    depthwise: str = typer.Option(
+        "simd", "--depthwise",
+        help="MobileNet v2's depthwise convs: simd (SIMD unit; in end-to-end time, not in "
+             "PE utilization), per-channel or packed (GEMMs on the array)"),
     jobs: int = typer.Option(None, "--jobs", "-j", help="worker processes (default: 2)"),
     force: bool = typer.Option(False, "--force", help="discard results in DIR, start over"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
@@ -47,8 +51,10 @@ def reproduce_flexsa(
         EvalSettings,
         parse_choice,
     )
+    from flexsa.workloads.depthwise import parse_depthwise
 
     settings = EvalSettings(
+        depthwise=parse_depthwise(depthwise, "--depthwise").value,
         models=parse_choice(models, MODELS, "--models", MODEL_ALIASES),
         configs=parse_choice(configs, MAIN_CONFIGS, "--configs"),
         memories=parse_choice(memory, MEMORIES, "--memory"),

@@ -13,7 +13,9 @@ DATAFLOWS = ("is", "ws", "os")
 
 def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str,
               width_mult: float, dgrad_form: str, pruning: str | None = None,
-              epoch: int = 0) -> tuple[list[Any], dict[str, Any], Any]:
+              epoch: int = 0, depthwise: str = "simd",
+              pack_shape: tuple[int, int] = (128, 128)
+              ) -> tuple[list[Any], dict[str, Any], Any]:
     from flexsa.workloads.layers import Gemm, Phase
 
     if (gemm is None) == (model is None):
@@ -34,11 +36,11 @@ def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str
         raise WorkloadError(f"--model needs --batch B with B > 0, got {batch}")
     assert model is not None
     loaded = load_workload(model, width_mult=width_mult, pruning=pruning, epoch=epoch)
-    gemms = lower_model(loaded, batch, phase, dgrad_form)
+    gemms = lower_model(loaded, batch, phase, dgrad_form, depthwise, pack_shape)
     if not gemms:
         raise WorkloadError(f"model {model!r} has no GEMMs in phase {phase!r}")
     workload = {"model": loaded.name, "batch": batch, "phase": phase,
-                "width_mult": width_mult, "dgrad_form": dgrad_form,
+                "width_mult": width_mult, "dgrad_form": dgrad_form, "depthwise": depthwise,
                 "pruning": pruning, "epoch": epoch if pruning else None,
                 "channels": loaded.channel_table() if pruning else None}
     return gemms, workload, loaded
@@ -69,6 +71,10 @@ def simulate_command(
                                             help="YAML overriding energy/area table entries"),
     width_mult: float = typer.Option(1.0, "--width-mult", help="channel width multiplier"),
     dgrad_form: str = typer.Option("split", "--dgrad-form", help="split, implicit or col2im"),
+    depthwise: str = typer.Option(
+        "simd", "--depthwise",
+        help="depthwise convs: simd (SIMD unit, in simd_cycles, not in PE utilization), "
+             "per-channel or packed (GEMMs on the array)"),
     pruning: str | None = typer.Option(
         None, "--pruning", help="low, high, a FLOPs fraction or a trajectory JSON (--model)"),
     epoch: int = typer.Option(0, "--epoch", help="training epoch of the pruned model"),
@@ -85,8 +91,12 @@ def simulate_command(
         raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
     if dataflow is not None and timing != "scalesim":
         raise ConfigError("--dataflow applies to --timing scalesim only")
+    from flexsa.workloads.depthwise import describe, parse_depthwise
+
+    depthwise = parse_depthwise(depthwise, "--depthwise").value
+    shape = (accel.blk_k, accel.blk_n)
     gemms, workload, loaded = _workload(gemm, model, batch, phase, width_mult, dgrad_form,
-                                        pruning, epoch)
+                                        pruning, epoch, depthwise, shape)
     config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
                               "memory": memory, "energy_table": energy_table}
     if timing == "scalesim":
@@ -102,7 +112,9 @@ def simulate_command(
             from flexsa.sim.simd import simd_cycles
 
             payload["simd_cycles"] = simd_cycles(loaded, batch or 1, accel, memory=memory,
-                                                 phases=phase)
+                                                 phases=phase, depthwise=depthwise)
+            if info := describe(loaded, depthwise, shape):
+                payload["depthwise"] = info
     payload = {**payload, **provenance(config)}
     if as_json:
         print_json(payload)
@@ -134,6 +146,10 @@ def _print_text(arch_name: str, workload: dict[str, Any], payload: dict[str, Any
     for key in ("stall_cycles", "simd_cycles"):
         if key in payload:
             typer.echo(f"  {key}: {payload[key]:,}")
+    if payload.get("depthwise"):
+        info = payload["depthwise"]
+        typer.echo(f"  depthwise ({info['layers']} layers, --depthwise {info['lowering']}): "
+                   f"{info['note']}")
     traffic = payload.get("traffic_bytes")
     if traffic and "dram_to_gbuf" in traffic:
         typer.echo(f"  DRAM bytes: DRAM->GBUF={traffic['dram_to_gbuf']:,} "

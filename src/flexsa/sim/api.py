@@ -34,16 +34,23 @@ def simulate_gemms(arch: ArchConfig, gemms: Iterable[Gemm], *, memory: str | flo
 
 def simulate_model(arch: ArchConfig, model: Model, batch: int, *, phases: str = "all",
                    memory: str | float = "ideal", dgrad_form: str = "split",
-                   mode_policy: str = "auto", energy_table: str | None = None) -> SimResult:
+                   mode_policy: str = "auto", energy_table: str | None = None,
+                   depthwise: str = "simd") -> SimResult:
     """Simulate every training GEMM of ``model`` at ``batch`` (the selected phases), plus
-    its element-wise layers on the SIMD unit (``simd_cycles``, reported separately)."""
+    its element-wise layers on the SIMD unit (``simd_cycles``, reported separately).
+
+    ``depthwise``: ``simd`` (depthwise convs on the SIMD unit, in ``simd_cycles``),
+    ``per-channel`` or ``packed`` (on the array); the result's ``depthwise`` says which."""
     from dataclasses import replace
 
     from flexsa.sim.simd import simd_cycles
+    from flexsa.workloads.depthwise import describe
     from flexsa.workloads.lowering import lower_model
 
-    gemms = lower_model(model, batch, phases, dgrad_form)
+    shape = (arch.blk_k, arch.blk_n)
+    gemms = lower_model(model, batch, phases, dgrad_form, depthwise, shape)
     result = simulate_gemms(arch, gemms, memory=memory, mode_policy=mode_policy,
                             energy_table=energy_table)
     return replace(result, simd_cycles=simd_cycles(model, batch, arch, memory=memory,
-                                                   phases=phases))
+                                                   phases=phases, depthwise=depthwise),
+                   depthwise=describe(model, depthwise, shape))

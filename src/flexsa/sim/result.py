@@ -95,6 +95,7 @@ class SimResult:
     area_mm2: float = 0.0
     memory_system: Mapping[str, Any] = field(default_factory=dict)
     simd_cycles: int | None = None
+    depthwise: Mapping[str, Any] = field(default_factory=dict)  # how depthwise convs ran
 
     @property
     def pe_utilization(self) -> float:
@@ -125,6 +126,7 @@ class SimResult:
             "area_mm2": self.area_mm2,
             "memory_system": dict(self.memory_system),
             **({} if self.simd_cycles is None else {"simd_cycles": self.simd_cycles}),
+            **({"depthwise": dict(self.depthwise)} if self.depthwise else {}),
         }
 
     @staticmethod
@@ -152,4 +154,4 @@ class SimResult:
                        for key in first.energy_pj},
             area_mm2=first.area_mm2, memory_system=dict(first.memory_system),
             simd_cycles=None if all(r.simd_cycles is None for r in items)
-            else sum(r.simd_cycles or 0 for r in items))
+            else sum(r.simd_cycles or 0 for r in items), depthwise=dict(first.depthwise))

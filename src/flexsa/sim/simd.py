@@ -11,6 +11,13 @@ no fusion, so each layer reads its inputs and writes its output through memory:
 A layer's time is ``max(flops / (FLOPs per cycle), bytes / bandwidth)`` where the bandwidth
 is the GBUF's (groups x GBUF->LBUF bytes per cycle) when the layer's tensors fit in half the
 GBUF, and the DRAM's otherwise (infinite for ``memory="ideal"``). Tensors are FP16.
+
+Depthwise convolutions lowered with ``depthwise="simd"`` (the default, see
+:mod:`flexsa.workloads.depthwise`) run here too, one phase at a time: 2 FLOPs per MAC;
+forward reads the input and the weights and writes the output; the data gradient reads the
+output gradient and the weights and writes the input gradient; the weight gradient reads the
+input and the output gradient and writes the weight gradient (the first layer of a model
+has no data gradient). Their cycles are part of ``simd_cycles``, not of the array's.
 """
 
 from __future__ import annotations
@@ -87,15 +94,59 @@ def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer]
     return SimdResult(fwd, bwd, flops_total, bytes_total)
 
 
+def depthwise_breakdown(model: Any, batch: int, arch: ArchConfig, *,
+                        memory: str | float | MemorySpec = "hbm2",
+                        simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all",
+                        element_bytes: int = 2) -> SimdResult:
+    """SIMD time of ``model``'s depthwise convolutions (the selected training phases)."""
+    from flexsa.workloads.depthwise import depthwise_convs
+    from flexsa.workloads.layers import Phase
+    from flexsa.workloads.lowering import parse_phases
+
+    if not math.isfinite(simd_gflops) or simd_gflops <= 0:
+        raise ConfigError(f"--simd-gflops must be > 0, got {simd_gflops}")
+    spec = parse_memory(memory, arch)
+    rate = simd_gflops / arch.clock_ghz
+    gbuf_bpc = spec.gbuf_to_lbuf_bytes_per_cycle * arch.groups
+    gbuf_half = arch.memory.gbuf_mib * 2**20 / 2
+    selected = parse_phases(phases)
+    fwd = bwd = flops_total = bytes_total = 0
+    for layer in depthwise_convs(model):
+        flops = 2 * batch * layer.macs
+        tensors = batch * (layer.cin * layer.hin * layer.win + layer.cout * layer.hout
+                           * layer.wout) + layer.weight_params
+        nbytes = tensors * element_bytes
+        for phase in selected:
+            if phase is Phase.DGRAD and model.reads_model_input(layer.name):
+                continue
+            cycles = _layer_cycles(flops, nbytes, rate, gbuf_bpc, spec.dram_bytes_per_cycle,
+                                   gbuf_half)
+            if phase is Phase.FWD:
+                fwd += cycles
+            else:
+                bwd += cycles
+            flops_total += flops
+            bytes_total += nbytes
+    return SimdResult(fwd, bwd, flops_total, bytes_total)
+
+
 def simd_cycles(model: Any, batch: int, arch: ArchConfig, *,
                 memory: str | float | MemorySpec = "hbm2",
-                simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all") -> int:
+                simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all",
+                depthwise: str = "simd") -> int:
     """SIMD cycles of ``model``'s element-wise layers for one training iteration (forward
-    and backward; ``phases="fwd"``: forward only; only dgrad/wgrad: backward only).
+    and backward; ``phases="fwd"``: forward only; only dgrad/wgrad: backward only), plus
+    its depthwise convolutions when they are lowered with ``depthwise="simd"``.
     Reported separately from the GEMM cycles."""
+    from flexsa.workloads.depthwise import DepthwiseLowering, parse_depthwise
+
     forward, backward = simd_passes(phases)
-    return simd_breakdown(model.elementwise_layers, batch, arch, memory=memory,
-                          simd_gflops=simd_gflops, forward=forward, backward=backward).cycles
+    cycles = simd_breakdown(model.elementwise_layers, batch, arch, memory=memory,
+                            simd_gflops=simd_gflops, forward=forward, backward=backward).cycles
+    if parse_depthwise(depthwise) is DepthwiseLowering.SIMD:
+        cycles += depthwise_breakdown(model, batch, arch, memory=memory,
+                                      simd_gflops=simd_gflops, phases=phases).cycles
+    return cycles
 
 
 def simd_passes(phases: Any) -> tuple[bool, bool]:

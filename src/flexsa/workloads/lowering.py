@@ -30,6 +30,10 @@ Useful MACs. Utilization is counted against useful MACs. For ``fwd`` and ``wgrad
 (batch x per-sample MACs); when a layer lowers to several sub-GEMMs, that total is split
 over them in proportion to their executed MACs (largest remainder, so it sums exactly).
 The layer that reads the model input has no data gradient.
+
+Depthwise convolutions follow the ``depthwise`` knob (:mod:`flexsa.workloads.depthwise`):
+``simd`` (default, no GEMM: the SIMD unit runs them), ``per-channel`` (the table above per
+channel, ``N = 1``) or ``packed`` (channels packed block-diagonally to fill ``pack_shape``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,12 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from flexsa.errors import WorkloadError
+from flexsa.workloads.depthwise import (
+    DEFAULT_PACK_SHAPE,
+    DepthwiseLowering,
+    pack_gemm,
+    parse_depthwise,
+)
 from flexsa.workloads.layers import (
     ConvLayer,
     ElementwiseLayer,
@@ -154,20 +164,32 @@ def _lower_phase(layer: GemmLayer, batch: int, phase: Phase, form: DgradForm) ->
 
 
 def lower_model(model: Model, batch: int, phases: str | Iterable[str | Phase] | None = "all",
-                dgrad_form: DgradForm | str = DgradForm.SPLIT) -> list[Gemm]:
-    """Every training GEMM of ``model`` at ``batch``, layer by layer in execution order."""
+                dgrad_form: DgradForm | str = DgradForm.SPLIT,
+                depthwise: DepthwiseLowering | str = DepthwiseLowering.SIMD,
+                pack_shape: tuple[int, int] = DEFAULT_PACK_SHAPE) -> list[Gemm]:
+    """Every training GEMM of ``model`` at ``batch``, layer by layer in execution order.
+
+    ``depthwise``: ``simd`` (depthwise convs emit no GEMM), ``per-channel`` or ``packed``
+    (to fill a ``pack_shape`` = (rows, cols) stationary tile, the unit's blk_K x blk_N)."""
     selected = parse_phases(phases)
     try:
         form = DgradForm(dgrad_form)
     except ValueError:
         raise WorkloadError(
             f"unknown dgrad form {dgrad_form!r}; use split, implicit or col2im") from None
+    lowering = parse_depthwise(depthwise)
     gemms: list[Gemm] = []
     for layer in model.layers:
         if isinstance(layer, ElementwiseLayer):
             continue
+        dw = isinstance(layer, ConvLayer) and layer.is_depthwise
+        if dw and lowering is DepthwiseLowering.SIMD:
+            continue
         needs_dgrad = not model.reads_model_input(layer.name)
-        gemms.extend(lower_layer(layer, batch, selected, form, needs_dgrad))
+        lowered = lower_layer(layer, batch, selected, form, needs_dgrad)
+        if dw and lowering is DepthwiseLowering.PACKED:
+            lowered = [p for g in lowered for p in pack_gemm(g, pack_shape)]
+        gemms.extend(lowered)
     return gemms
 
 
@@ -180,5 +202,5 @@ def phase_totals(gemms: Iterable[Gemm]) -> dict[str, int]:
     return totals
 
 
-__all__ = ["ALL_PHASES", "DgradForm", "lower_layer", "lower_model", "parse_phases",
-           "phase_totals", "MatMulLayer"]
+__all__ = ["ALL_PHASES", "DepthwiseLowering", "DgradForm", "lower_layer", "lower_model",
+           "parse_phases", "phase_totals", "MatMulLayer"]

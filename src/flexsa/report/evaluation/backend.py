@@ -49,6 +49,7 @@ class Workload:
     model: Any
     batch: int
     gemms: tuple[Any, ...]
+    depthwise: str = "simd"  # how depthwise convs were lowered (simd: on the SIMD unit)
 
 
 class Backend(Protocol):
@@ -59,7 +60,8 @@ class Backend(Protocol):
     def instances(self, variant: Variant, epochs: int, interval: int,
                   seed: int) -> list[tuple[Interval, Any]]: ...
 
-    def workload(self, model: Any, batch: int, dgrad_form: str) -> Workload: ...
+    def workload(self, model: Any, batch: int, dgrad_form: str, depthwise: str = "simd",
+                 arch_name: str = "") -> Workload: ...
 
     def simulate(self, arch_name: str, workload: Workload, memory: str) -> Metrics: ...
 
@@ -129,10 +131,18 @@ class ToolkitBackend:
 
         return model_instances(variant, epochs, interval, seed)
 
-    def workload(self, model: Any, batch: int, dgrad_form: str) -> Workload:
+    def workload(self, model: Any, batch: int, dgrad_form: str, depthwise: str = "simd",
+                 arch_name: str = "") -> Workload:
+        """The training GEMMs; ``packed`` depthwise convs fill ``arch_name``'s unit."""
+        from flexsa.workloads.depthwise import DEFAULT_PACK_SHAPE
         from flexsa.workloads.lowering import lower_model
 
-        return Workload(model, batch, tuple(lower_model(model, batch, "all", dgrad_form)))
+        shape = DEFAULT_PACK_SHAPE
+        if arch_name:
+            arch = self.arch(arch_name)
+            shape = (arch.blk_k, arch.blk_n)
+        gemms = lower_model(model, batch, "all", dgrad_form, depthwise, shape)
+        return Workload(model, batch, tuple(gemms), depthwise)
 
     # ----------------------------------------------------------------- simulation
     def simulate(self, arch_name: str, workload: Workload, memory: str) -> Metrics:
@@ -173,7 +183,8 @@ class ToolkitBackend:
             from flexsa.sim.simd import simd_cycles
         except ImportError:
             return None
-        return int(simd_cycles(workload.model, workload.batch, arch, memory=memory))
+        return int(simd_cycles(workload.model, workload.batch, arch, memory=memory,
+                               depthwise=workload.depthwise))
 
 
 def gemm_stats_by_part(arch: Any, gemms: Sequence[Any]) -> list[Any]:

@@ -19,8 +19,10 @@ BASELINE = "1G1C"
 MEMORIES: tuple[str, ...] = ("ideal", "hbm2")
 MODELS: tuple[str, ...] = ("resnet50", "inception_v4", "mobilenet_v2")
 STUDIES: tuple[str, ...] = ("main", "splitting", "area", "search")
-# Models with depthwise convolutions are also run without them (ideal memory): their
-# per-channel GEMMs (n = 1) leave almost every PE idle and dominate such models' cycles.
+# Models with depthwise convolutions: when the depthwise knob puts them on the array
+# (per-channel or packed), they are also run without them (ideal memory, study "nodw"):
+# their GEMMs leave most PEs idle and dominate such models' cycles. With the default
+# (simd) the array never sees them, so the main study already excludes them.
 DEPTHWISE_MODELS: tuple[str, ...] = ("mobilenet_v2",)
 
 # The core-splitting study: label -> architecture (GBUF shared within groups of <= 4 cores).
@@ -90,6 +92,7 @@ class EvalSettings:
     interval: int = 10
     seed: int = 0
     dgrad_form: str = "split"
+    depthwise: str = "simd"  # simd, per-channel or packed (flexsa.workloads.depthwise)
     variants: tuple[Variant, ...] = field(default=VARIANTS)
 
     def as_dict(self) -> dict[str, Any]:
@@ -100,7 +103,7 @@ class EvalSettings:
     def fingerprint(self) -> dict[str, Any]:
         """The settings that make stored results reusable (filters excluded)."""
         return {"epochs": self.epochs, "interval": self.interval, "seed": self.seed,
-                "dgrad_form": self.dgrad_form,
+                "dgrad_form": self.dgrad_form, "depthwise": self.depthwise,
                 "variants": [asdict(v) for v in self.variants]}
 
     @property
@@ -123,7 +126,8 @@ def targets_for(settings: EvalSettings, variant: Variant) -> tuple[Target, ...]:
     if "main" in settings.studies:
         targets += [Target("main", c, m) for c in settings.main_configs
                     for m in settings.memories]
-        if variant.model in DEPTHWISE_MODELS and "ideal" in settings.memories:
+        if (variant.model in DEPTHWISE_MODELS and "ideal" in settings.memories
+                and settings.depthwise != "simd"):
             targets += [Target("nodw", c, "ideal") for c in settings.main_configs]
     if "splitting" in settings.studies and variant.run in SPLIT_RUNS:
         targets += [Target("splitting", label, "ideal") for label in SPLIT_CONFIGS]

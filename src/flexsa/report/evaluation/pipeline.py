@@ -13,7 +13,12 @@ from flexsa.errors import ConfigError
 from flexsa.report.evaluation.aggregate import build_summary
 from flexsa.report.evaluation.backend import Backend
 from flexsa.report.evaluation.journal import JOURNAL, Journal, RunRecord, read_journal, write_atomic
-from flexsa.report.evaluation.matrix import AREA_CONFIGS, SPLIT_CONFIGS, EvalSettings
+from flexsa.report.evaluation.matrix import (
+    AREA_CONFIGS,
+    DEPTHWISE_MODELS,
+    SPLIT_CONFIGS,
+    EvalSettings,
+)
 from flexsa.report.evaluation.runner import execute
 from flexsa.report.output import dumps, provenance
 
@@ -111,22 +116,34 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
     records = [r for r in read_journal(out / JOURNAL).values() if selected(r, settings)]
     summary = build_summary(records, settings.selected_variants, settings.main_configs,
                             _areas(backend, settings), additions)
-    summary["notes"] = _notes(summary, backend)
+    summary["notes"] = _notes(summary, backend, settings)
+    summary["depthwise"] = settings.depthwise
     summary |= provenance(_config(settings, backend))
     write_atomic(out / SUMMARY, dumps(summary) + "\n")
     figures = _write_figures(summary, records, settings, out, jobs) if write_figures else ()
     return Outcome(out, written, len(records) - written, summary, figures)
 
 
-def _notes(summary: dict[str, Any], backend: Backend) -> list[str]:
+DEPTHWISE_NOTES = {
+    "simd": "MobileNet v2's depthwise convolutions run on the SIMD unit (--depthwise simd, the "
+            "default): they count in end-to-end time (simd_cycles, end_to_end_speedup_vs_1G1C) "
+            "and are excluded from PE utilization, speedups over 1G1C of the array and "
+            "GBUF->LBUF traffic.",
+    "per-channel": "MobileNet v2's depthwise convolutions are lowered per channel "
+                   "(--depthwise per-channel: GEMMs with N = 1); they leave almost every PE "
+                   "idle and take most of its cycles, so its utilization and speedups are "
+                   "dominated by them. The runs also report utilization without them.",
+    "packed": "MobileNet v2's depthwise convolutions run on the array as block-diagonally "
+              "packed GEMMs (--depthwise packed); utilization counts their useful MACs only. "
+              "The runs also report utilization without them.",
+}
+
+
+def _notes(summary: dict[str, Any], backend: Backend, settings: EvalSettings) -> list[str]:
     """Caveats a reader of the numbers needs, in plain words."""
     notes = []
-    if any("ideal_pe_utilization_excluding_depthwise" in run
-           for run in summary["runs"].values()):
-        notes.append("MobileNet v2's depthwise convolutions are lowered per channel (GEMMs with "
-                     "N = 1, as the spec prescribes); they leave almost every PE idle and take "
-                     "most of its cycles, so its utilization and speedups are dominated by them. "
-                     "The runs also report utilization without the depthwise layers.")
+    if any(v.model in DEPTHWISE_MODELS for v in settings.selected_variants):
+        notes.append(DEPTHWISE_NOTES.get(settings.depthwise, settings.depthwise))
     described = backend.describe()
     if str(described.get("trajectory_source", "")).startswith("stand-in"):
         notes.append("Pruning trajectories are a stand-in (uniform width scaling): the pruning "

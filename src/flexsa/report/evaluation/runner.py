@@ -67,9 +67,11 @@ def plan(settings: EvalSettings, backend: Backend, done: set[str]) -> list[WorkU
     return sorted(units, key=lambda u: -u.cost)
 
 
-def run_unit(backend: Backend, unit: WorkUnit, dgrad_form: str) -> list[RunRecord]:
+def run_unit(backend: Backend, unit: WorkUnit, dgrad_form: str,
+             depthwise: str = "simd") -> list[RunRecord]:
     """Simulate one unit; each memory mode once even if several studies want it."""
-    full = backend.workload(unit.model, unit.variant.batch, dgrad_form)
+    full = backend.workload(unit.model, unit.variant.batch, dgrad_form, depthwise=depthwise,
+                            arch_name=unit.arch)
     results: dict[tuple[bool, str], tuple[Metrics, float]] = {}
     for nodw in (False, True):
         memories = list(dict.fromkeys(t.memory for t in unit.targets
@@ -86,16 +88,26 @@ def run_unit(backend: Backend, unit: WorkUnit, dgrad_form: str) -> list[RunRecor
 
 
 def without_depthwise(workload: Workload) -> Workload:
-    """The workload minus its depthwise GEMMs (one channel per group: ``n == 1``)."""
-    gemms = tuple(g for g in workload.gemms
-                  if not (getattr(g, "groups", 1) > 1 and getattr(g, "n", 0) == 1))
-    return Workload(workload.model, workload.batch, gemms or workload.gemms)
+    """The workload minus its depthwise GEMMs (the layers the model marks depthwise)."""
+    from dataclasses import replace
+
+    names = {layer.name for layer in _depthwise_layers(workload.model)}
+    gemms = tuple(g for g in workload.gemms if getattr(g, "layer", None) not in names)
+    return replace(workload, gemms=gemms or workload.gemms)
 
 
-def _serial(backend: Backend, units: list[WorkUnit],
-            dgrad_form: str) -> Iterator[list[RunRecord]]:
+def _depthwise_layers(model: Any) -> tuple[Any, ...]:
+    try:
+        from flexsa.workloads.depthwise import depthwise_convs
+    except ImportError:  # pragma: no cover - the workloads package is part of every build
+        return ()
+    return depthwise_convs(model)
+
+
+def _serial(backend: Backend, units: list[WorkUnit], dgrad_form: str,
+            depthwise: str) -> Iterator[list[RunRecord]]:
     for unit in units:
-        yield run_unit(backend, unit, dgrad_form)
+        yield run_unit(backend, unit, dgrad_form, depthwise)
 
 
 def _ignore_sigint() -> None:
@@ -105,7 +117,7 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_packed(args: tuple[Backend, WorkUnit, str]) -> list[RunRecord]:
+def _run_packed(args: tuple[Backend, WorkUnit, str, str]) -> list[RunRecord]:
     return run_unit(*args)
 
 
@@ -134,7 +146,8 @@ def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: se
     units = plan(settings, backend, done)
     total = sum(len(u.targets) for u in units)
     if jobs <= 1 or len(units) <= 1:
-        written = _drain(_serial(backend, units, settings.dgrad_form), journal, total,
+        written = _drain(_serial(backend, units, settings.dgrad_form, settings.depthwise),
+                         journal, total,
                          len(done), progress, on_record)
         return Executed(written, side_task() if side_task is not None else None)
     import multiprocessing
@@ -144,7 +157,8 @@ def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: se
     try:
         side = pool.apply_async(_call, (side_task,)) if side_task is not None else None
         results = pool.imap_unordered(
-            _run_packed, [(backend, unit, settings.dgrad_form) for unit in units])
+            _run_packed, [(backend, unit, settings.dgrad_form, settings.depthwise)
+                          for unit in units])
         written = _drain(results, journal, total, len(done), progress, on_record)
         executed = Executed(written, side.get() if side is not None else None)
         pool.close()

@@ -197,7 +197,8 @@ def search_study(backend: Backend, settings: EvalSettings,
     for variant in (v for v in settings.variants if v.run in SEARCH_RUNS):
         interval, model = backend.instances(variant, settings.epochs, settings.interval,
                                             settings.seed)[-1]
-        workload = backend.workload(model, variant.batch, settings.dgrad_form)
+        workload = backend.workload(model, variant.batch, settings.dgrad_form,
+                                    depthwise=settings.depthwise)
         out[variant.run] = {"epochs": [interval.epoch_start, interval.epoch_end],
                             **{c: _compare(backend, c, workload) for c in configs}}
     return out

@@ -1,8 +1,9 @@
 """Training FLOPs of a model: forward + data-gradient + weight-gradient MACs per sample.
 
-This equals ``phase_totals(lower_model(model, 1))["all"]`` (the lowering's useful MACs: every
-phase of a layer does its forward MACs, and the layers fed by the model input need no data
-gradient), computed directly from the layer records so trajectory searches stay fast.
+This equals ``phase_totals(lower_model(model, 1, depthwise="per-channel"))["all"]`` (the
+lowering's useful MACs, depthwise convs included: every phase of a layer does its forward
+MACs, and the layers fed by the model input need no data gradient), computed directly from
+the layer records so trajectory searches stay fast.
 """
 
 from __future__ import annotations
