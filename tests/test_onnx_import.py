@@ -247,6 +247,7 @@ def test_topology_csv_loads_with_scalesim_gemms(tmp_path, cli):
         "fwd", "wgrad"]
     with pytest.raises(WorkloadError, match="width-mult"):
         load_workload(str(path), width_mult=0.5)
-    result = cli("model", "show", str(path), "--batch", "2", "--csv")
+    result = cli("model", "show", str(path), "--batch", "2", "--csv", "--depthwise",
+                 "per-channel")
     assert result.returncode == 0 and result.stdout.startswith("layer,phase,m,n,k")
     assert "DPconv,fwd,128,1,9,32" in result.stdout   # 2 x 8x8 outputs, 32 copies
