@@ -17,7 +17,8 @@ Structure (as Accelergy writes them)::
         area: <um^2>
 
 Component paths use Accelergy's ``name[0..N-1]`` array notation. SRAM actions are one access
-of the component's port width; DRAM actions move 64 bits; wire actions move one FP16 word.
+of the component's port width; DRAM actions move 64 bits; wire actions move one FP16 word
+(the GBUF bus and FlexSA wires at the lengths ``flexsa.energy.model.wire_lengths_mm`` gives).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import yaml
 
 from flexsa.arch.config import ArchConfig
 from flexsa.energy.area import area_of, lbuf_buffers, sram_area_mm2
-from flexsa.energy.model import pe_pitch_mm
+from flexsa.energy.model import pe_pitch_mm, wire_lengths_mm
 from flexsa.energy.table import EnergyTable, load_energy_table
 
 ACCELERGY_VERSION = "0.3"
@@ -87,14 +88,24 @@ def accelergy_tables(arch: ArchConfig, table: EnergyTable | None = None
     ert.append({"name": f"{pe}.reg", "actions": [
         _action("access", table["register_energy_per_bit"] * bits), _action("idle", 0.0)]})
     art.append({"name": f"{pe}.reg", "area": table.pe_register_area_um2})
-    hop = table["wire_energy_per_bit_mm"] * pe_pitch_mm(table) * word
+    wire = table["wire_energy_per_bit_mm"]
+    lengths = wire_lengths_mm(arch, table)
+    hop = wire * pe_pitch_mm(table) * word
     ert.append({"name": f"{pe}.forward_wire", "actions": [_action("transfer", hop)]})
     art.append({"name": f"{pe}.forward_wire", "area": 0.0})
+    ert.append({"name": f"{core}.gbuf_bus_wire",
+                "actions": [_action("transfer", wire * lengths["bus"] * word)]})
+    art.append({"name": f"{core}.gbuf_bus_wire",
+                "area": (area.wires + area.repeaters) / arch.total_cores * 1e6})
     if arch.flexsa:
-        overcore = table["wire_energy_per_bit_mm"] * area.core_side_mm * word
-        path = f"{group}.flexsa_unit{_rng(arch.units_per_group)}.overcore_wire"
-        ert.append({"name": path, "actions": [_action("transfer", overcore)]})
-        art.append({"name": path, "area": area.flexsa.total / arch.total_units * 1e6})
+        unit = f"{group}.flexsa_unit{_rng(arch.units_per_group)}"
+        ert.append({"name": f"{unit}.overcore_wire",
+                    "actions": [_action("transfer", wire * lengths["unit"] * word)]})
+        art.append({"name": f"{unit}.overcore_wire",
+                    "area": area.flexsa.total / arch.total_units * 1e6})
+        ert.append({"name": f"{unit}.overcore_neighbour_wire",
+                    "actions": [_action("transfer", wire * lengths["neighbour"] * word)]})
+        art.append({"name": f"{unit}.overcore_neighbour_wire", "area": 0.0})
     return ({"ERT": {"version": ACCELERGY_VERSION, "tables": ert}},
             {"ART": {"version": ACCELERGY_VERSION, "tables": art}})
 
