@@ -91,35 +91,47 @@ def simulate_command(
         raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
     if dataflow is not None and timing != "scalesim":
         raise ConfigError("--dataflow applies to --timing scalesim only")
-    from flexsa.workloads.depthwise import describe, parse_depthwise
+    from flexsa.workloads.depthwise import parse_depthwise
 
     depthwise = parse_depthwise(depthwise, "--depthwise").value
-    shape = (accel.blk_k, accel.blk_n)
     gemms, workload, loaded = _workload(gemm, model, batch, phase, width_mult, dgrad_form,
-                                        pruning, epoch, depthwise, shape)
+                                        pruning, epoch, depthwise, (accel.blk_k, accel.blk_n))
     config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
                               "memory": memory, "energy_table": energy_table}
     if timing == "scalesim":
         payload = _scalesim(accel, gemms, dataflow or "is")
         config["dataflow"] = dataflow or "is"
     else:
-        from flexsa.sim import simulate_gemms
-
         config["mode_policy"] = mode_policy
-        payload = simulate_gemms(accel, gemms, mode_policy=mode_policy, memory=memory,
-                                 energy_table=energy_table).as_dict()
+        payload = _flexsa(accel, gemms, mode_policy, memory, energy_table)
         if loaded is not None:
-            from flexsa.sim.simd import simd_cycles
-
-            payload["simd_cycles"] = simd_cycles(loaded, batch or 1, accel, memory=memory,
-                                                 phases=phase, depthwise=depthwise)
-            if info := describe(loaded, depthwise, shape):
-                payload["depthwise"] = info
+            payload |= _simd(accel, loaded, batch or 1, phase, memory, depthwise)
     payload = {**payload, **provenance(config)}
     if as_json:
         print_json(payload)
         return
     _print_text(accel.name, workload, payload)
+
+
+def _flexsa(accel: Any, gemms: list[Any], mode_policy: str, memory: str,
+            energy_table: str | None) -> dict[str, Any]:
+    from flexsa.sim import simulate_gemms
+
+    return simulate_gemms(accel, gemms, mode_policy=mode_policy, memory=memory,
+                          energy_table=energy_table).as_dict()
+
+
+def _simd(accel: Any, loaded: Any, batch: int, phase: str, memory: str,
+          depthwise: str) -> dict[str, Any]:
+    """The SIMD cycles of a model run and how its depthwise convs ran."""
+    from flexsa.sim.simd import simd_cycles
+    from flexsa.workloads.depthwise import describe
+
+    out: dict[str, Any] = {"simd_cycles": simd_cycles(loaded, batch, accel, memory=memory,
+                                                      phases=phase, depthwise=depthwise)}
+    if info := describe(loaded, depthwise, (accel.blk_k, accel.blk_n)):
+        out["depthwise"] = info
+    return out
 
 
 def _scalesim(accel: Any, gemms: list[Any], dataflow: str) -> dict[str, Any]:

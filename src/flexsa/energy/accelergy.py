@@ -55,7 +55,6 @@ def accelergy_tables(arch: ArchConfig, table: EnergyTable | None = None
     group = f"{top}.group{_rng(arch.groups)}"
     core = f"{group}.core{_rng(arch.cores_per_group)}"
     pe = f"{core}.PE{_rng(arch.core_rows * arch.core_cols)}"
-    word = 8 * arch.input_bytes
     ert: list[dict[str, Any]] = []
     art: list[dict[str, Any]] = []
 
@@ -88,6 +87,16 @@ def accelergy_tables(arch: ArchConfig, table: EnergyTable | None = None
     ert.append({"name": f"{pe}.reg", "actions": [
         _action("access", table["register_energy_per_bit"] * bits), _action("idle", 0.0)]})
     art.append({"name": f"{pe}.reg", "area": table.pe_register_area_um2})
+    _wires(arch, table, area, ert, art, (group, core, pe))
+    return ({"ERT": {"version": ACCELERGY_VERSION, "tables": ert}},
+            {"ART": {"version": ACCELERGY_VERSION, "tables": art}})
+
+
+def _wires(arch: ArchConfig, table: EnergyTable, area: Any, ert: list[dict[str, Any]],
+           art: list[dict[str, Any]], paths: tuple[str, str, str]) -> None:
+    """The wire components: PE forwarding, each core's GBUF bus, FlexSA's two wire kinds."""
+    group, core, pe = paths
+    word = 8 * arch.input_bytes
     wire = table["wire_energy_per_bit_mm"]
     lengths = wire_lengths_mm(arch, table)
     hop = wire * pe_pitch_mm(table) * word
@@ -106,8 +115,6 @@ def accelergy_tables(arch: ArchConfig, table: EnergyTable | None = None
         ert.append({"name": f"{unit}.overcore_neighbour_wire",
                     "actions": [_action("transfer", wire * lengths["neighbour"] * word)]})
         art.append({"name": f"{unit}.overcore_neighbour_wire", "area": 0.0})
-    return ({"ERT": {"version": ACCELERGY_VERSION, "tables": ert}},
-            {"ART": {"version": ACCELERGY_VERSION, "tables": art}})
 
 
 def write_accelergy(arch: ArchConfig, out_dir: str | Path, table: EnergyTable | None = None
