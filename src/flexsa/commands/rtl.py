@@ -124,6 +124,8 @@ def synth_cmd(
     core: str = typer.Option(..., "--core", help=CORE_HELP),
     in_bits: int = typer.Option(8, "--in-bits", help="PE input width (bits)"),
     acc_bits: int = typer.Option(32, "--acc-bits", help="accumulator width (bits)"),
+    big_core: bool = typer.Option(True, "--big-core/--no-big-core",
+                                  help="also synthesise one plain 2R x 2C core"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Yosys generic-cell counts of the FlexSA unit and of four plain cores (not a layout)."""
@@ -132,17 +134,23 @@ def synth_cmd(
     from flexsa.report.output import print_json, print_table
     from flexsa.rtl.synth import synth_report
 
-    report = synth_report(cfg)
+    report = synth_report(cfg, big_core)
     if as_json:
         print_json(report.as_dict())
         return
     rows = []
+    big = report.big_core
     for field in ("cells", "flip_flops", "muxes", "logic"):
-        rows.append((field, getattr(report.flexsa, field), getattr(report.four_cores, field),
-                     f"{report.overhead(field):+.2f}%"))
-    print_table(f"generic cells, FlexSA unit vs four plain {core} cores "
-                f"(int{in_bits} x int{in_bits} -> int{acc_bits})",
-                ["count", "FlexSA unit", "4 plain cores", "overhead"], rows)
+        row = [field, getattr(report.flexsa, field), getattr(report.four_cores, field),
+               f"{report.overhead(field):+.2f}%"]
+        if big is not None:
+            row += [getattr(big, field), f"{report.overhead(field, big):+.2f}%"]
+        rows.append(row)
+    columns = ["count", "FlexSA unit", "4 plain cores", "overhead"]
+    if big is not None:
+        columns += [f"1 plain {2 * cfg.rows}x{2 * cfg.cols} core", "vs it"]
+    print_table(f"generic cells, FlexSA unit of 2x2 {cfg.rows}x{cfg.cols} cores "
+                f"(int{in_bits} x int{in_bits} -> int{acc_bits})", columns, rows)
     typer.echo("Yosys generic cells after synth -flatten; not a 32 nm layout; LBUF SRAMs "
                "are outside both designs.")
 

