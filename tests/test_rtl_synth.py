@@ -51,3 +51,7 @@ def test_synthesis_of_a_tiny_unit() -> None:
     assert report.flexsa.muxes > report.big_core.muxes
     assert data["overhead_percent"]["cells"] == pytest.approx(report.overhead("cells"))
     assert "not a 32 nm" in data["note"] and data["config"]["version"]
+    parts = report.breakdown()
+    assert parts["fma_upgrade"] > 0 and parts["paths_muxes_control"] > 0
+    pes = data["pe_modules"]
+    assert pes["flexsa_pe_mac"]["cells"] > pes["flexsa_pe_mul"]["cells"]

@@ -154,6 +154,12 @@ def synth_cmd(
         columns += [f"1 plain {2 * cfg.rows}x{2 * cfg.cols} core", "vs it"]
     print_table(f"generic cells, FlexSA unit of 2x2 {cfg.rows}x{cfg.cols} cores "
                 f"(int{in_bits} x int{in_bits} -> int{acc_bits})", columns, rows)
+    parts = report.breakdown()
+    if parts:
+        typer.echo(f"FlexSA - 4 cores = {parts['total']:+d} cells: FMA upgrade of 2C PEs "
+                   f"{parts['fma_upgrade']:+d}, FlexSA paths/muxes/control "
+                   f"{parts['paths_muxes_control']:+d}, one array instead of four "
+                   f"{parts['one_array_instead_of_four']:+d}")
     typer.echo(f"Yosys generic cells ({report.config['method']}); not a 32 nm layout; "
                "LBUF SRAMs are outside every design.")
 

@@ -182,6 +182,21 @@ class SynthReport:
     flexsa: CellCounts
     four_cores: CellCounts
     big_core: CellCounts | None = None
+    pes: dict[str, CellCounts] | None = None
+
+    def breakdown(self) -> dict[str, int]:
+        """FlexSA minus four cores, split into the FMA upgrade (2c PEs that accumulate
+        instead of multiplying only), the FlexSA paths/muxes/control (FlexSA minus one big
+        core) and the rest (one controller and feeder set instead of four)."""
+        if self.big_core is None or self.pes is None:
+            return {}
+        cols = int(str(self.config["core"]).split("x")[1])
+        fma = 2 * cols * (self.pes["flexsa_pe_mac"].cells - self.pes["flexsa_pe_mul"].cells)
+        paths = self.flexsa.cells - self.big_core.cells
+        one_array = self.big_core.cells - self.four_cores.cells - fma
+        return {"fma_upgrade": fma, "paths_muxes_control": paths,
+                "one_array_instead_of_four": one_array,
+                "total": self.flexsa.cells - self.four_cores.cells}
 
     def overhead(self, field: str, base: CellCounts | None = None) -> float:
         ref = getattr(base or self.four_cores, field)
@@ -197,6 +212,9 @@ class SynthReport:
             out["one_plain_unit_size_core"] = self.big_core.as_dict()
             out["overhead_vs_one_big_core_percent"] = {
                 f: self.overhead(f, self.big_core) for f in fields}
+        if self.pes is not None:
+            out["pe_modules"] = {k: v.as_dict() for k, v in self.pes.items()}
+            out["cells_breakdown"] = self.breakdown()
         out["note"] = ("Yosys generic cells (synth -flatten), not a 32 nm standard-cell "
                        "layout; LBUF SRAMs are outside every design")
         return out
@@ -217,5 +235,6 @@ def synth_report(cfg: RtlConfig, big_core: bool = True, flat: bool = False) -> S
     big = None
     if big_core:
         big = synthesise(replace(cfg, rows=2 * cfg.rows, cols=2 * cfg.cols), "plain", flat, pes)
+    pe_counts = {k: counts_of(v, k) for k, v in pes.items()} if pes else None
     return SynthReport(config, synthesise(cfg, "flexsa", flat, pes),
-                       synthesise(cfg, "four", flat, pes), big)
+                       synthesise(cfg, "four", flat, pes), big, pe_counts)
