@@ -70,79 +70,96 @@ class ControllerPorts:
                 self.mode_switch, self.done, self.mode]
 
 
-def build_controller(m: Module, cfg: RtlConfig, io: ControllerPorts) -> Emission:
-    kbits, mbits = bits_for(cfg.unit_rows), bits_for(cfg.blk_m)
-    row_bits = bits_for(cfg.unit_rows - 1)
-    sw = cfg.switch_cycles
-    cur_mode = Signal(2)
-    sw_cnt = Signal(bits_for(sw))
-    sh_active, sh_step, sh_k = Signal(), Signal(kbits), Signal(kbits)
-    sh_slot = Signal(cfg.slot_bits)
-    st_active, st_t, st_msub = Signal(), Signal(mbits), Signal(mbits)
-    st_base, st_extra, st_k = Signal(mbits), Signal(2), Signal(kbits)
-    st_slot = Signal(cfg.slot_bits)
+class _Regs:
+    """The controller's registers."""
 
+    def __init__(self, cfg: RtlConfig) -> None:
+        kbits, mbits = bits_for(cfg.unit_rows), bits_for(cfg.blk_m)
+        self.cur_mode, self.sw_cnt = Signal(2), Signal(bits_for(cfg.switch_cycles))
+        self.sh_active, self.sh_step, self.sh_k = Signal(), Signal(kbits), Signal(kbits)
+        self.sh_slot = Signal(cfg.slot_bits)
+        self.st_active, self.st_t, self.st_msub = Signal(), Signal(mbits), Signal(mbits)
+        self.st_base, self.st_extra, self.st_k = Signal(mbits), Signal(2), Signal(kbits)
+        self.st_slot = Signal(cfg.slot_bits)
+
+
+def build_controller(m: Module, cfg: RtlConfig, io: ControllerPorts) -> Emission:
+    sw = cfg.switch_cycles
+    g = _Regs(cfg)
     more = io.shift_ptr != io.n_waves
-    blocked = sw_cnt != 0
+    blocked = g.sw_cnt != 0
     all_streamed = io.stream_ptr == io.shift_ptr
-    switch_now = Signal()
-    eff_mode = Signal(2)
-    eff_blocked = Signal()
+    switch_now, eff_mode, eff_blocked = Signal(), Signal(2), Signal()
     if cfg.flexsa:
         m.d.comb += [
-            switch_now.eq(io.go & more & (io.d_sh_mode != cur_mode) & all_streamed & ~blocked
-                          & io.quiet & ~sh_active),
-            eff_mode.eq(Mux(switch_now, io.d_sh_mode, cur_mode)),
+            switch_now.eq(io.go & more & (io.d_sh_mode != g.cur_mode) & all_streamed
+                          & ~blocked & io.quiet & ~g.sh_active),
+            eff_mode.eq(Mux(switch_now, io.d_sh_mode, g.cur_mode)),
             eff_blocked.eq(Mux(switch_now, int(sw > 0), blocked)),
         ]
         mode_ok: Value = io.d_sh_mode == eff_mode
     else:
         mode_ok = Value.cast(1)
-    stream_now = io.go & ~all_streamed & ~eff_blocked & ~sh_active & ~st_active
-    shift_now = io.go & more & mode_ok & ~eff_blocked & ~sh_active & (all_streamed | stream_now)
+    stream_now = io.go & ~all_streamed & ~eff_blocked & ~g.sh_active & ~g.st_active
+    shift_now = (io.go & more & mode_ok & ~eff_blocked & ~g.sh_active
+                 & (all_streamed | stream_now))
     m.d.comb += [io.stream_start.eq(stream_now), io.shift_start.eq(shift_now),
                  io.mode_switch.eq(switch_now), io.mode.eq(eff_mode),
-                 io.done.eq(io.go & (io.stream_ptr == io.n_waves) & io.quiet & ~sh_active)]
-
+                 io.done.eq(io.go & (io.stream_ptr == io.n_waves) & io.quiet & ~g.sh_active)]
     # mode register and SetMode delay
     with m.If(~io.go):
-        m.d.sync += cur_mode.eq(io.d_sh_mode)
+        m.d.sync += g.cur_mode.eq(io.d_sh_mode)
     with m.Elif(switch_now):
-        m.d.sync += [cur_mode.eq(io.d_sh_mode), sw_cnt.eq(max(sw - 1, 0))]
+        m.d.sync += [g.cur_mode.eq(io.d_sh_mode), g.sw_cnt.eq(max(sw - 1, 0))]
     with m.Elif(blocked):
-        m.d.sync += sw_cnt.eq(sw_cnt - 1)
+        m.d.sync += g.sw_cnt.eq(g.sw_cnt - 1)
+    sh_addr = _shift_engine(m, cfg, io, g, shift_now)
+    return _stream_engine(m, cfg, io, g, stream_now, shift_now, eff_mode, sh_addr)
 
-    # shift engine: k steps feeding tile rows k-1 .. 0 into column 0 of every sub-array
+
+def _shift_engine(m: Module, cfg: RtlConfig, io: ControllerPorts, g: _Regs,
+                  shift_now: Value) -> Value:
+    """k steps feeding tile rows k-1 .. 0 into column 0 of every sub-array; the top LBUF
+    address of this cycle's step."""
     with m.If(shift_now):
-        m.d.sync += [io.shift_ptr.eq(io.shift_ptr + 1), sh_k.eq(io.d_sh_k), sh_step.eq(1),
-                     sh_slot.eq(io.shift_ptr[:cfg.slot_bits]), sh_active.eq(io.d_sh_k > 1)]
-    with m.Elif(sh_active):
-        m.d.sync += [sh_step.eq(sh_step + 1), sh_active.eq(sh_step + 1 != sh_k)]
-    step = Mux(shift_now, 0, sh_step)
-    k_now = Mux(shift_now, io.d_sh_k, sh_k)
-    sh_row = Signal(row_bits)
+        m.d.sync += [io.shift_ptr.eq(io.shift_ptr + 1), g.sh_k.eq(io.d_sh_k),
+                     g.sh_step.eq(1), g.sh_slot.eq(io.shift_ptr[:cfg.slot_bits]),
+                     g.sh_active.eq(io.d_sh_k > 1)]
+    with m.Elif(g.sh_active):
+        m.d.sync += [g.sh_step.eq(g.sh_step + 1), g.sh_active.eq(g.sh_step + 1 != g.sh_k)]
+    step = Mux(shift_now, 0, g.sh_step)
+    k_now = Mux(shift_now, io.d_sh_k, g.sh_k)
+    sh_row = Signal(bits_for(cfg.unit_rows - 1))
     m.d.comb += sh_row.eq(k_now - 1 - step)
-    sh_addr = Cat(sh_row, Mux(shift_now, io.shift_ptr[:cfg.slot_bits], sh_slot))
+    return Cat(sh_row, Mux(shift_now, io.shift_ptr[:cfg.slot_bits], g.sh_slot))
 
-    # stream engine: m_sub = ceil(m / sub-arrays) cycles, rows split as split_rows()
+
+def _stream_engine(m: Module, cfg: RtlConfig, io: ControllerPorts, g: _Regs,
+                   stream_now: Value, shift_now: Value, eff_mode: Value,
+                   sh_addr: Value) -> Emission:
+    """m_sub = ceil(m / sub-arrays) cycles of rows, split over the sub-arrays as
+    :func:`flexsa.compiler.modes.split_rows` (larger shares first)."""
+    mbits = bits_for(cfg.blk_m)
     shift_by = (eff_mode[0] + eff_mode[1]) if cfg.flexsa else Value.cast(0)
     base_now, extra_now = Signal(mbits), Signal(2)
     m.d.comb += [base_now.eq(io.d_st_m >> shift_by),
                  extra_now.eq(io.d_st_m & ((Value.cast(1) << shift_by) - 1))]
     msub_now = base_now + (extra_now != 0)
     with m.If(stream_now):
-        m.d.sync += [io.stream_ptr.eq(io.stream_ptr + 1), st_t.eq(1), st_msub.eq(msub_now),
-                     st_base.eq(base_now), st_extra.eq(extra_now), st_k.eq(sh_k),
-                     st_slot.eq(io.stream_ptr[:cfg.slot_bits]), st_active.eq(msub_now > 1)]
-    with m.Elif(st_active):
-        m.d.sync += [st_t.eq(st_t + 1), st_active.eq(st_t + 1 != st_msub)]
-    emit = stream_now | st_active
-    t = Mux(stream_now, 0, st_t)
-    base = Mux(stream_now, base_now, st_base)
-    extra = Mux(stream_now, extra_now, st_extra)
+        m.d.sync += [io.stream_ptr.eq(io.stream_ptr + 1), g.st_t.eq(1),
+                     g.st_msub.eq(msub_now), g.st_base.eq(base_now),
+                     g.st_extra.eq(extra_now), g.st_k.eq(g.sh_k),
+                     g.st_slot.eq(io.stream_ptr[:cfg.slot_bits]),
+                     g.st_active.eq(msub_now > 1)]
+    with m.Elif(g.st_active):
+        m.d.sync += [g.st_t.eq(g.st_t + 1), g.st_active.eq(g.st_t + 1 != g.st_msub)]
+    emit = stream_now | g.st_active
+    t = Mux(stream_now, 0, g.st_t)
+    base = Mux(stream_now, base_now, g.st_base)
+    extra = Mux(stream_now, extra_now, g.st_extra)
     subs = 4 if cfg.flexsa else 1
     valid = [emit & ((t < base) | ((t == base) & (s < extra))) for s in range(subs)]
     tok = emit & (t == 0)
-    st_addr = Cat(t, Mux(stream_now, io.stream_ptr[:cfg.slot_bits], st_slot))
-    return Emission(eff_mode, shift_now | sh_active, shift_now, sh_addr, valid,
-                    [tok] * subs, st_addr, Mux(stream_now, sh_k, st_k), ~st_active)
+    st_addr = Cat(t, Mux(stream_now, io.stream_ptr[:cfg.slot_bits], g.st_slot))
+    return Emission(eff_mode, shift_now | g.sh_active, shift_now, sh_addr, valid,
+                    [tok] * subs, st_addr, Mux(stream_now, g.sh_k, g.st_k), ~g.st_active)
