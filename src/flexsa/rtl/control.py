@@ -49,20 +49,19 @@ class ControllerPorts:
     """Descriptor interface: the unit reads wave ``shift_ptr``'s mode and k and wave
     ``stream_ptr``'s m (an instruction decoder or the co-simulation's ROM drives them)."""
 
-    def __init__(self, cfg: RtlConfig) -> None:
-        self.go = Signal()
-        self.n_waves = Signal(cfg.wave_bits)
-        self.shift_ptr = Signal(cfg.wave_bits)
-        self.stream_ptr = Signal(cfg.wave_bits)
-        self.d_sh_mode = Signal(2)
-        self.d_sh_k = Signal(bits_for(cfg.unit_rows))
-        self.d_st_m = Signal(bits_for(cfg.blk_m))
-        self.stream_start = Signal()
-        self.shift_start = Signal()
-        self.mode_switch = Signal()
-        self.done = Signal()
-        self.mode = Signal(2)
-        self.quiet = Signal()  # driven by the unit: engines, feeders and PE array empty
+    def __init__(self, cfg: RtlConfig, prefix: str = "") -> None:
+        def sig(name: str, width: int = 1) -> Signal:
+            return Signal(width, name=prefix + name)
+
+        self.go, self.n_waves = sig("go"), sig("n_waves", cfg.wave_bits)
+        self.shift_ptr = sig("shift_ptr", cfg.wave_bits)
+        self.stream_ptr = sig("stream_ptr", cfg.wave_bits)
+        self.d_sh_mode = sig("d_sh_mode", 2)
+        self.d_sh_k = sig("d_sh_k", bits_for(cfg.unit_rows))
+        self.d_st_m = sig("d_st_m", bits_for(cfg.blk_m))
+        self.stream_start, self.shift_start = sig("stream_start"), sig("shift_start")
+        self.mode_switch, self.done, self.mode = sig("mode_switch"), sig("done"), sig("mode", 2)
+        self.quiet = sig("quiet")  # driven by the unit: engines, feeders and PE array empty
 
     def ports(self) -> list[Signal]:
         return [self.go, self.n_waves, self.shift_ptr, self.stream_ptr, self.d_sh_mode,

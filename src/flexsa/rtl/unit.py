@@ -48,24 +48,27 @@ class _Col:
 class SystolicUnit(Elaboratable):
     """A FlexSA unit (``cfg.flexsa``) or one plain core, with its controller."""
 
-    def __init__(self, cfg: RtlConfig, blackbox_pes: bool = False) -> None:
+    def __init__(self, cfg: RtlConfig, blackbox_pes: bool = False, prefix: str = "") -> None:
         self.cfg = cfg
         self.blackbox_pes = blackbox_pes
-        self.ctl = ControllerPorts(cfg)
+        self.ctl = ControllerPorts(cfg, prefix)
         r, c = cfg.rows, cfg.cols
         tops = 2 if cfg.flexsa else 1
-        row_bits = bits_for(cfg.unit_rows - 1)
-        self.st_addr = [Signal(row_bits + cfg.slot_bits, name=f"st_addr{h}") for h in range(tops)]
-        self.st_data = [Signal(c * cfg.in_bits, name=f"st_data{h}") for h in range(tops)]
-        self.ld_addr = [Signal(bits_for(cfg.blk_m) + cfg.slot_bits, name=f"ld_addr{q}")
+        row_bits, m_bits = bits_for(cfg.unit_rows - 1), bits_for(cfg.blk_m)
+        px = prefix
+        self.st_addr = [Signal(row_bits + cfg.slot_bits, name=f"{px}st_addr{h}")
+                        for h in range(tops)]
+        self.st_data = [Signal(c * cfg.in_bits, name=f"{px}st_data{h}") for h in range(tops)]
+        self.ld_addr = [Signal(m_bits + cfg.slot_bits, name=f"{px}ld_addr{q}")
                         for q in range(cfg.cores)]
-        self.ld_data = [Signal(r * cfg.in_bits, name=f"ld_data{q}") for q in range(cfg.cores)]
+        self.ld_data = [Signal(r * cfg.in_bits, name=f"{px}ld_data{q}")
+                        for q in range(cfg.cores)]
         cols = cfg.unit_cols
         ports = ("bot", "top") if cfg.flexsa else ("bot",)
-        self.out_val = {p: [Signal(signed(cfg.acc_bits), name=f"{p}_val{j}") for j in range(cols)]
-                        for p in ports}
-        self.out_valid = {p: Signal(cols, name=f"{p}_valid") for p in ports}
-        self.out_first = {p: Signal(cols, name=f"{p}_first") for p in ports}
+        self.out_val = {p: [Signal(signed(cfg.acc_bits), name=f"{px}{p}_val{j}")
+                            for j in range(cols)] for p in ports}
+        self.out_valid = {p: Signal(cols, name=f"{prefix}{p}_valid") for p in ports}
+        self.out_first = {p: Signal(cols, name=f"{prefix}{p}_first") for p in ports}
 
     def ports(self) -> list[Signal]:
         out = [*self.ctl.ports(), *self.st_addr, *self.st_data, *self.ld_addr, *self.ld_data]
@@ -266,7 +269,8 @@ class FourCores(Elaboratable):
     def __init__(self, cfg: RtlConfig, blackbox_pes: bool = False) -> None:
         from dataclasses import replace
 
-        self.cores = [SystolicUnit(replace(cfg, flexsa=False), blackbox_pes) for _ in range(4)]
+        self.cores = [SystolicUnit(replace(cfg, flexsa=False), blackbox_pes, f"c{q}_")
+                      for q in range(4)]
 
     def ports(self) -> list[Signal]:
         return [p for core in self.cores for p in core.ports()]
