@@ -159,9 +159,15 @@ def run_cosim(cfg: RtlConfig, gemm: tuple[int, int, int], seed: int = 0,
               "mode": mode.value if mode else None, "in_bits": cfg.in_bits,
               "acc_bits": cfg.acc_bits, "switch_cycles": cfg.switch_cycles,
               "head_cycles": run.stream_starts[0] if run.stream_starts else 0,
-              "version": _version()}
+              "version": _version(), "amaranth": _amaranth_version()}
     return CosimResult(config, timings, run.end, ref.cycles, trace.cycles, fast,
                        run.shift_starts == ref.shift_starts, mismatches, errors)
+
+
+def _amaranth_version() -> str:
+    from importlib.metadata import version
+
+    return version("amaranth")
 
 
 def _version() -> str:

