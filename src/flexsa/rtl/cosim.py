@@ -56,7 +56,8 @@ def plan_gemm(arch: ArchConfig, gemm: Gemm, policy: str = "auto",
         parts.append(replace(part, modes=tuple(modes)))
     if not used:
         raise ConfigError(f"--mode {mode.value}: no tile of this GEMM fits it (HSW needs "
-                          f"K <= {arch.core_rows} tiles, VSW N <= {arch.core_cols}, ISW both)")
+                          f"tiles with k <= {arch.core_rows}, VSW n <= {arch.core_cols}, "
+                          "ISW both)")
     return replace(plan, parts=tuple(parts))
 
 
