@@ -95,8 +95,11 @@ def test_a_wrong_datapath_is_reported(monkeypatch) -> None:
     assert res.cycles_rtl == res.cycles_reference  # timing alone is unaffected
 
 
-def test_narrow_accumulators_wrap_like_hardware() -> None:
-    res = run_cosim(RtlConfig(2, 2, in_bits=8, acc_bits=16), (5, 3, 9), seed=2, policy="fw")
+@pytest.mark.parametrize(("in_bits", "acc_bits"), [(8, 16), (16, 32)])
+def test_other_widths(in_bits: int, acc_bits: int) -> None:
+    """16-bit accumulators wrap like the hardware; 16-bit inputs (the FP16 datapath's width)."""
+    res = run_cosim(RtlConfig(2, 2, in_bits=in_bits, acc_bits=acc_bits), (5, 3, 9), seed=2,
+                    policy="fw")
     assert res.ok
 
 
