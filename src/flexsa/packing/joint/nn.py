@@ -12,26 +12,35 @@ from torch import nn
 
 
 class MaskedMixin:
-    """A weight mask (buffer, same shape as the weight) applied in ``forward`` and after
-    every optimiser step; ``alpha`` is the layer's column-combining width and
-    ``combinable`` whether the network's plan lets it combine at all."""
+    """A weight mask (buffer, same shape as the weight) applied in ``forward``, and a
+    ``keep`` mask of the *stored* weights, re-applied after every optimiser step.
+
+    The cumulative schedule keeps both equal, so pruned weights are zeroed for good. The
+    authors' schedule zeroes only magnitude-pruned weights (``keep``); weights removed by
+    conflict pruning are masked in ``forward`` but keep their stored value, so the next
+    step, which rebuilds the mask from the stored weights, can bring them back.
+    ``alpha`` is the layer's column-combining width (1: the layer stays dense)."""
 
     weight: Any
     mask: Any
+    keep: Any
     alpha: int
-    combinable: bool
 
     def init_mask(self, alpha: int) -> None:
         self.register_buffer("mask", torch.ones_like(self.weight))  # type: ignore[attr-defined]
+        self.register_buffer("keep", torch.ones_like(self.weight))  # type: ignore[attr-defined]
         self.alpha = alpha
-        self.combinable = alpha > 1  # the network's plan: alpha = 1 layers stay dense
+
+    @property
+    def combinable(self) -> bool:
+        return self.alpha > 1
 
     def masked_weight(self) -> torch.Tensor:
         return self.weight * self.mask
 
     @torch.no_grad()
     def apply_mask(self) -> None:
-        self.weight.mul_(self.mask)
+        self.weight.mul_(self.keep)
 
     def filter_matrix(self) -> np.ndarray:
         """The masked weights as the filter matrix: one row per filter, one column per
@@ -39,9 +48,18 @@ class MaskedMixin:
         weight = self.masked_weight().detach().cpu().numpy()
         return weight.reshape(weight.shape[0], -1)
 
+    def stored_matrix(self) -> np.ndarray:
+        """The stored weights (conflict-pruned ones included) as a filter matrix."""
+        weight = self.weight.detach().cpu().numpy()
+        return weight.reshape(weight.shape[0], -1)
+
     @torch.no_grad()
-    def set_matrix_mask(self, mask: np.ndarray) -> None:
+    def set_matrix_mask(self, mask: np.ndarray, keep: np.ndarray | None = None) -> None:
+        """Mask the forward weights with ``mask``; zero the stored weights outside
+        ``keep`` (default: ``mask``, i.e. zero everything pruned)."""
+        keep = mask if keep is None else keep
         self.mask.copy_(torch.from_numpy(mask.reshape(self.mask.shape)).to(self.mask.dtype))
+        self.keep.copy_(torch.from_numpy(keep.reshape(self.keep.shape)).to(self.keep.dtype))
         self.apply_mask()
 
 
