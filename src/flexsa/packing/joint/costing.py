@@ -30,7 +30,6 @@ from torch import nn
 
 from flexsa.packing.grouping import Packing, PackingError
 from flexsa.packing.joint.deploy import layer_positions
-from flexsa.packing.joint.nn import masked_layers
 from flexsa.packing.metrics import ArrayShape
 from flexsa.packing.plans import (
     LAYERS,
@@ -101,7 +100,9 @@ def cost_network(network: str, packings: dict[str, Packing], positions: dict[str
     hardware = hardware_for(packings, accounting.array)
     stage = {info.name: info.stage for info in LAYERS[network]}
     kinds = {info.name: info for info in LAYERS[network]}
-    layers, nnz, cells, unpacked, tiles, cycles, energy = [], 0, 0, 0, 0, 0, 0.0
+    layers: list[dict[str, Any]] = []
+    nnz = cells = unpacked = tiles = cycles = 0
+    energy = 0.0
     for name, packing in packings.items():
         rows = counted_rows(packing, accounting.rows)
         shift = name.startswith("features.") and name.endswith("conv")
