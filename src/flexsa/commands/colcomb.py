@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from flexsa.errors import FlexsaError
@@ -50,47 +52,11 @@ def train(
 ) -> None:
     """Pretrain densely, prune -> combine -> retrain, fold BN, quantise to 8 bits and cost
     the network on the bit-serial array against the dense baseline."""
-    from flexsa.packing.metrics import ArrayShape
-    from flexsa.packing.plans import (
-        ROW_MODES,
-        SCOPES,
-        AlphaPlan,
-        check_choice,
-        check_data,
-        check_network,
-    )
-    from flexsa.packing.plans import cost_resolution as resolve_cost
+    opts = {**locals(), "network": model}
+    config = experiment_config(opts, (model,))
+    from flexsa.packing.joint.experiment import run_experiment
+    from flexsa.report.output import dumps, print_json, provenance
 
-    check_network(model)
-    check_data(data, data_dir)
-    if alpha < 1:
-        raise FlexsaError(f"--alpha must be an integer >= 1, got {alpha}")
-    if not gamma >= 0:
-        raise FlexsaError(f"--gamma must be >= 0, got {gamma}")
-    check_choice(layers, SCOPES, "--layers")
-    check_choice(rows, ROW_MODES, "--rows")
-    resolve_cost(model, cost_resolution)
-    plan = AlphaPlan.parse(alphas)
-    plan.resolve(model, alpha, layers)
-    shape = ArrayShape.parse(array)
-    try:
-        from flexsa.packing.joint.costing import Accounting
-        from flexsa.packing.joint.experiment import ExperimentConfig, run_experiment
-        from flexsa.packing.joint.train import TrainConfig
-    except ImportError as err:  # pragma: no cover - torch missing
-        raise FlexsaError(f"colcomb train needs torch and scikit-learn "
-                          f"(pip install 'flexsa[torch]'): {err}") from None
-    from flexsa.report.output import dumps, print_json, print_table, provenance
-
-    config = ExperimentConfig(
-        network=model, data=data, data_dir=data_dir, resolution=resolution, alpha=alpha,
-        alphas=plan, pretrain_epochs=pretrain_epochs, fraction=fraction,
-        compare_scratch=compare_scratch,
-        accounting=Accounting(scope=layers, rows=rows, resolution=cost_resolution,
-                              array=shape),
-        train=TrainConfig(epochs=epochs, gamma=gamma, prune_steps=prune_steps,
-                          prune_scale=prune_scale, l1=l1, lr=lr, batch_size=batch_size,
-                          section=section, schedule=schedule, seed=seed, threads=threads))
     result = run_experiment(config)
     result["provenance"].update(provenance(config.as_dict()))
     result["config"] = result["provenance"].pop("config")
@@ -98,15 +64,43 @@ def train(
         _write(out, dumps(result))
     if as_json:
         print_json(result)
-        return
+    else:
+        _print_result(result, opts)
+
+
+def experiment_config(opts: dict[str, Any], networks: tuple[str, ...]) -> Any:
+    """Validate the options (before importing torch), then build the ExperimentConfig."""
+    from flexsa.packing.metrics import ArrayShape
+    from flexsa.packing.plans import check_data, check_plan_options
+
+    check_plan_options(networks, opts["alpha"], opts["alphas"], opts["layers"],
+                       opts["rows"], opts["cost_resolution"])
+    check_data(opts["data"], opts["data_dir"])
+    if not opts["gamma"] >= 0:
+        raise FlexsaError(f"--gamma must be >= 0, got {opts['gamma']}")
+    if opts["epochs"] < 0 or opts["pretrain_epochs"] < 0:
+        raise FlexsaError("--epochs and --pretrain-epochs must be >= 0")
+    ArrayShape.parse(opts["array"])
+    try:
+        from flexsa.packing.joint.experiment import ExperimentConfig
+    except ImportError as err:  # pragma: no cover - torch missing
+        raise FlexsaError(f"column combining needs torch and scikit-learn "
+                          f"(pip install 'flexsa[torch]'): {err}") from None
+    return ExperimentConfig.from_options(opts)
+
+
+def _print_result(result: dict[str, Any], opts: dict[str, Any]) -> None:
+    from flexsa.report.output import print_table
+
     packed, base = result["packed"], result["baseline_pretrained"]
     table = [(key, _fmt(base[key]), _fmt(packed[key]))
              for key in ("accuracy", "utilization", "tiles", "throughput", "throughput_tiles",
                          "energy_per_sample", "nonzero_weights")]
-    print_table(f"{model} on {data}: dense baseline vs alpha={alphas or alpha}, "
-                f"gamma={gamma}", ["metric", "baseline", "packed"], table)
+    print_table(f"{opts['model']} on {opts['data']}: dense baseline vs alpha="
+                f"{opts['alphas'] or opts['alpha']}, gamma={opts['gamma']}",
+                ["metric", "baseline", "packed"], table)
     if "scratch_accuracy" in result:
-        typer.echo(f"from scratch on {fraction:.0%} of the data: "
+        typer.echo(f"from scratch on {opts['fraction']:.0%} of the data: "
                    f"accuracy {result['scratch_accuracy']:.4f}")
 
 

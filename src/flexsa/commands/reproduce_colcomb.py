@@ -4,6 +4,7 @@ network and ResNet-20 (baseline / combine / combine_prune, sweeps, figures, summ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -44,52 +45,18 @@ def colcomb(
     threads: int = typer.Option(1, "--threads", help="torch threads"),
 ) -> None:
     """Reproduce the column-combining evaluation (brief CPU training on bundled data)."""
-    from flexsa.packing.metrics import ArrayShape
-    from flexsa.packing.plans import (
-        ROW_MODES,
-        SCOPES,
-        AlphaPlan,
-        check_choice,
-        check_data,
-        check_network,
-    )
-    from flexsa.packing.plans import cost_resolution as resolve_cost
+    from flexsa.commands.colcomb import experiment_config
 
-    names = tuple(check_network(n.strip(), "--networks") for n in networks.split(",")
-                  if n.strip())
+    opts = dict(locals())
+    names = tuple(n.strip() for n in networks.split(",") if n.strip())
     if not names:
         raise FlexsaError("--networks: give at least one network")
-    check_data(data, data_dir)
-    check_choice(layers, SCOPES, "--layers")
-    check_choice(rows, ROW_MODES, "--rows")
-    if alpha < 1:
-        raise FlexsaError(f"--alpha must be an integer >= 1, got {alpha}")
-    plan = AlphaPlan.parse(alphas)
-    for name in names:
-        resolve_cost(name, cost_resolution)
-        plan.resolve(name, alpha, layers)
-    shape = ArrayShape.parse(array)
-    if epochs < 0 or pretrain_epochs < 0:
-        raise FlexsaError("--epochs and --pretrain-epochs must be >= 0")
-    try:
-        from flexsa.packing.joint.costing import Accounting
-        from flexsa.packing.joint.experiment import ExperimentConfig
-        from flexsa.packing.joint.reproduce import CONFIGS, ReproduceConfig, reproduce
-        from flexsa.packing.joint.train import TrainConfig
-    except ImportError as err:  # pragma: no cover - torch missing
-        raise FlexsaError(f"reproduce colcomb needs torch and scikit-learn "
-                          f"(pip install 'flexsa[torch]'): {err}") from None
-    from flexsa.report.output import dumps, print_table, provenance
+    base = experiment_config({**opts, "network": names[0]}, names)
+    from flexsa.packing.joint.reproduce import ReproduceConfig, reproduce
+    from flexsa.report.output import dumps, provenance
 
-    config = ReproduceConfig(
-        networks=names, gamma=gamma, fractions=_floats(fractions, "--fractions"),
-        base=ExperimentConfig(
-            data=data, data_dir=data_dir, alpha=alpha, alphas=plan,
-            pretrain_epochs=pretrain_epochs,
-            accounting=Accounting(scope=layers, rows=rows, resolution=cost_resolution,
-                                  array=shape),
-            train=TrainConfig(epochs=epochs, prune_steps=prune_steps, schedule=schedule,
-                              section=section, seed=seed, threads=threads)))
+    config = ReproduceConfig(networks=names, gamma=gamma, base=base,
+                             fractions=_floats(fractions, "--fractions"))
     out_dir = Path(out)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -100,6 +67,13 @@ def colcomb(
     summary["config"] = meta.pop("config")
     summary["provenance"].update(meta)
     (out_dir / "summary.json").write_text(dumps(summary) + "\n", encoding="utf-8")
+    _print_summary(summary, out_dir)
+
+
+def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    from flexsa.packing.joint.reproduce import CONFIGS
+    from flexsa.report.output import print_table
+
     table = []
     for net, configs in summary["networks"].items():
         for name in CONFIGS:

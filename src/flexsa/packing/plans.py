@@ -166,3 +166,20 @@ class AlphaPlan:
             return "default"
         prefix = "stage:" if self.kind == "stage" else ""
         return prefix + ",".join(str(v) for v in self.values)
+
+
+def check_plan_options(networks: tuple[str, ...], alpha: int, alphas: str, layers: str,
+                       rows: str, resolution: int) -> AlphaPlan:
+    """Validate the plan and accounting options of the command line for every network
+    (before torch is imported); returns the parsed plan."""
+    for name in networks:
+        check_network(name, "--networks" if len(networks) > 1 else "--model")
+    check_choice(layers, SCOPES, "--layers")
+    check_choice(rows, ROW_MODES, "--rows")
+    if isinstance(alpha, bool) or alpha < 1:
+        raise PackingError(f"--alpha must be an integer >= 1, got {alpha}")
+    plan = AlphaPlan.parse(alphas)
+    for name in networks:
+        cost_resolution(name, resolution)
+        plan.resolve(name, alpha, layers)
+    return plan

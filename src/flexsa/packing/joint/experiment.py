@@ -64,6 +64,25 @@ class ExperimentConfig:
                                f"[0, {MAX_COST_RESOLUTION}]")
         self.alphas_for(self.alpha)  # validates the plan against the network
 
+    @classmethod
+    def from_options(cls, opts: dict[str, Any]) -> ExperimentConfig:
+        """The config from the command line's options (names as in ``colcomb train``;
+        unknown names are ignored, missing ones keep their defaults)."""
+        from flexsa.packing.metrics import ArrayShape
+
+        train_keys = ("epochs", "gamma", "prune_steps", "prune_scale", "l1", "lr",
+                      "batch_size", "section", "schedule", "seed", "threads")
+        top_keys = ("network", "data", "data_dir", "resolution", "alpha",
+                    "pretrain_epochs", "fraction", "compare_scratch")
+        return cls(
+            **{k: opts[k] for k in top_keys if k in opts},
+            alphas=AlphaPlan.parse(opts.get("alphas", "")),
+            accounting=Accounting(scope=opts.get("layers", "conv"),
+                                  rows=opts.get("rows", "nonzero"),
+                                  resolution=opts.get("cost_resolution", 0),
+                                  array=ArrayShape.parse(opts.get("array", "32,32"))),
+            train=TrainConfig(**{k: opts[k] for k in train_keys if k in opts}))
+
     def alphas_for(self, alpha: int) -> dict[str, int]:
         """Per-layer alphas of a configuration with ``alpha`` (1: every layer dense)."""
         if alpha == 1:
