@@ -71,10 +71,11 @@ def train(
 def experiment_config(opts: dict[str, Any], networks: tuple[str, ...]) -> Any:
     """Validate the options (before importing torch), then build the ExperimentConfig."""
     from flexsa.packing.metrics import ArrayShape
-    from flexsa.packing.plans import check_data, check_plan_options
+    from flexsa.packing.plans import SCHEDULES, check_choice, check_data, check_plan_options
 
     check_plan_options(networks, opts["alpha"], opts["alphas"], opts["layers"],
                        opts["rows"], opts["cost_resolution"])
+    check_choice(opts["schedule"], SCHEDULES, "--schedule")
     check_data(opts["data"], opts["data_dir"])
     if not opts["gamma"] >= 0:
         raise FlexsaError(f"--gamma must be >= 0, got {opts['gamma']}")

@@ -25,6 +25,7 @@ NETWORKS = ("lenet5", "vgg_shift", "vgg19_shift", "resnet20")
 DATASETS = ("digits", "mnist", "cifar10")
 SCOPES = ("conv", "all")
 ROW_MODES = ("nonzero", "all")
+SCHEDULES = ("authors", "cumulative")
 MAX_COST_RESOLUTION = 1024
 
 # The resolution the paper costs each network at: MNIST's 28x28 for LeNet-5, CIFAR-10's

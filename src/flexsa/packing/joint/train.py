@@ -36,8 +36,7 @@ from torch import nn
 from flexsa.packing.grouping import Packing, PackingConfig, PackingError, pack
 from flexsa.packing.joint.data import Split
 from flexsa.packing.joint.nn import masked_layers
-
-SCHEDULES = ("authors", "cumulative")
+from flexsa.packing.plans import SCHEDULES
 
 
 @dataclass(frozen=True)
