@@ -1,13 +1,16 @@
 """``flexsa reproduce colcomb``: the evaluation of spec section 6 on data that needs no
 download (scikit-learn digits), trained briefly on the CPU.
 
-For each network: a dense model is pretrained, then three configurations continue from it
-for the same number of epochs: ``baseline`` (alpha 1, gamma 0: dense fine-tuning, plain
-array), ``combine`` (alpha 8, gamma 0) and ``combine_prune`` (alpha 8, gamma 0.5), each
-deployed with BN folding and 8-bit quantisation and costed on the bit-serial array. Sweeps
-of alpha and gamma prune + combine the pretrained weights without retraining. The
-retraining-fraction study retrains the pretrained model on a share of the training data
-and compares it with training from scratch on the same share.
+For each network (default LeNet-5, the authors' VGG-19 shift network and ResNet-20): a
+dense model is pretrained, then three configurations continue from it for the same number
+of epochs: ``baseline`` (alpha 1, gamma 0: dense fine-tuning, plain array), ``combine``
+(the alpha plan at alpha 8, gamma 0) and ``combine_prune`` (the same plan, gamma 0.5),
+each trained with the authors' schedule, deployed with BN folding and 8-bit quantisation
+and costed on the bit-serial array with the authors' accounting at the paper's resolution
+(both throughput figures). Sweeps of alpha and gamma prune + combine the pretrained
+weights without retraining. The retraining-fraction study retrains the pretrained model on
+a share of the training data and compares it with training from scratch on the same
+share.
 """
 
 from __future__ import annotations
