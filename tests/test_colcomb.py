@@ -11,9 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from flexsa.errors import FlexsaError  # noqa: E402
+from flexsa.packing.joint.costing import Accounting, cost_network, positions_at  # noqa: E402
 from flexsa.packing.joint.data import Split, load_dataset  # noqa: E402
 from flexsa.packing.joint.deploy import (  # noqa: E402
-    array_layers,
     fold_batchnorm,
     quantise,
     refresh_packings,
@@ -28,6 +28,7 @@ from flexsa.packing.joint.train import (  # noqa: E402
     prune_rate,
     train_epoch,
 )
+from flexsa.packing.plans import AlphaPlan  # noqa: E402
 from flexsa.packing.systolic import shift_block  # noqa: E402
 
 
@@ -48,8 +49,12 @@ def test_prune_rate_is_cubic_ramp() -> None:
     assert prune_rate(0, 3, 0.7) == 0.0
     assert prune_rate(3, 3, 0.7) == pytest.approx(0.7)
     assert prune_rate(1, 3, 0.7) == pytest.approx(0.7 * (1 - (2 / 3) ** 3))
-    assert TrainConfig(epochs=8, prune_steps=3).prune_epochs() == [1, 2, 3]
-    assert TrainConfig(epochs=4, prune_steps=2).prune_epochs() == [0, 1]
+    # ten steps from iteration 0 to the half-way iteration (4 epochs x 23 batches = 92)
+    steps = TrainConfig(epochs=4, prune_steps=10).prune_iterations(23)
+    assert len(steps) == 10 and steps[0] == 0 and steps[-1] == 46
+    assert TrainConfig(epochs=2, prune_steps=1).prune_iterations(5) == [5]
+    assert TrainConfig(epochs=1, prune_steps=10).prune_iterations(4) == [0, 1, 2]
+    assert TrainConfig(epochs=0).prune_iterations(4) == []
 
 
 def test_magnitude_mask_keeps_largest() -> None:
@@ -60,16 +65,18 @@ def test_magnitude_mask_keeps_largest() -> None:
 
 def test_masks_enforced_after_every_step_and_packing_invariants() -> None:
     torch.manual_seed(0)
-    model = build_network("vgg_shift", 3, 10, alpha=4)
-    config = TrainConfig(epochs=1, gamma=0.25, batch_size=16, l1=1e-4)
+    model = build_network("vgg_shift", 3, 10, AlphaPlan().resolve("vgg_shift", 4, "all"))
+    config = TrainConfig(epochs=1, gamma=0.25, batch_size=16, l1=1e-4, section=0)
     packings = prune_and_combine(model, 1.0, config)
     split = _toy_split(48, 3, 8)
     train_epoch(model, split, torch.optim.Adam(model.parameters(), lr=1e-2), config,
                 torch.Generator().manual_seed(0))
     for name, layer in masked_layers(model):
         matrix = layer.filter_matrix()
-        weight = layer.weight.detach().numpy().reshape(matrix.shape)
+        weight = layer.masked_weight().detach().numpy().reshape(matrix.shape)
         assert not np.any(weight[~packings[name].mask])  # pruned weights stay exactly zero
+        stored = layer.stored_matrix()
+        assert not np.any(stored[layer.keep.numpy().reshape(stored.shape) == 0])
         packing = packings[name]
         if not layer.combinable:
             assert packing.nnz_after == matrix.size  # the stem stays dense (alpha = 1)
@@ -89,11 +96,14 @@ def test_shift_module_matches_numpy_shift_block() -> None:
     shift = Shift(18)
     expected = np.stack([shift_block(sample, shift.shifts) for sample in x.numpy()])
     np.testing.assert_allclose(shift(x).numpy(), expected)
+    # the hand-written backward is the adjoint: <shift(x), g> == <x, shift^T(g)>
+    x = torch.randn(1, 18, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(shift, (x,))
 
 
 def test_bn_folding_and_int8_deploy() -> None:
     torch.manual_seed(1)
-    model = build_network("resnet20", 3, 10, alpha=8)
+    model = build_network("resnet20", 3, 10, AlphaPlan().resolve("resnet20", 8))
     prune_and_combine(model, 1.0, TrainConfig(gamma=0.5))
     model.train()
     with torch.no_grad():  # move BN running statistics away from identity
@@ -118,14 +128,17 @@ def test_joint_optimise_short_run_learns_and_costs() -> None:
     data = load_dataset("digits", resolution=28, channels=1)
     train = data.train.subset(0.5, 0)
     torch.manual_seed(0)
-    model = build_network("lenet5", 1, 10, alpha=8)
+    model = build_network("lenet5", 1, 10, AlphaPlan().resolve("lenet5", 8, "all"))
     result = joint_optimise(model, train, data.test,
-                            TrainConfig(epochs=4, prune_steps=1, gamma=0.5, lr=3e-3))
+                            TrainConfig(epochs=4, prune_steps=3, gamma=0.5, lr=3e-3))
     assert result.accuracy > 0.6  # 10 classes: chance is 0.1
-    assert [h.get("prune_step") for h in result.history] == [None, 1, None, None]
+    # 12 batches per epoch: steps before iterations 0, 12 and 24 (the half-way point)
+    assert [h["prune_steps"] for h in result.history] == [1, 1, 1, 0]
+    assert [h["l1"] for h in result.history] == [1e-5, 1e-5, 0.0, 0.0]
     packings = refresh_packings(model, result.packings)
-    layers = array_layers(model, packings, data.test.images)
-    assert [layer.positions for layer in layers] == [784, 100, 1, 1, 1]
+    positions = positions_at(model, "lenet5", 1, 28)
+    cost = cost_network("lenet5", packings, positions, Accounting(scope="all"))
+    assert [row["positions"] for row in cost["layers"]] == [784, 100, 1, 1, 1]
     fc1 = packings["fc1"]
     assert fc1.packed_cols < fc1.cols / 2
 
@@ -181,12 +194,13 @@ def test_masked_linear_forward_uses_mask() -> None:
 
 
 @pytest.mark.parametrize(("name", "channels", "size"), [("lenet5", 1, 28), ("vgg_shift", 3, 8),
+                                                        ("vgg19_shift", 3, 8),
                                                         ("resnet20", 3, 32)])
 def test_networks_as_workload_records(name: str, channels: int, size: int) -> None:
     from flexsa.packing.joint.deploy import layer_positions, workload_layers
     from flexsa.workloads.layers import ConvLayer
 
-    model = build_network(name, channels, 10, alpha=8)
+    model = build_network(name, channels, 10)
     sample = torch.zeros(1, channels, size, size)
     records = workload_layers(model, sample)
     positions = layer_positions(model, sample)
@@ -206,7 +220,7 @@ def test_recalibrate_batchnorm() -> None:
     from flexsa.packing.joint.train import recalibrate_batchnorm
 
     torch.manual_seed(0)
-    model = build_network("vgg_shift", 3, 10, alpha=8)
+    model = build_network("vgg_shift", 3, 10)
     images = torch.randn(64, 3, 8, 8) + 2
     recalibrate_batchnorm(model, images, batch_size=64)
     assert model.stem_bn.momentum == 0.1 and not model.training

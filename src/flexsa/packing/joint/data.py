@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from flexsa.packing.grouping import PackingError
-from flexsa.packing.names import DATASETS
+from flexsa.packing.plans import DATASETS
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from flexsa.packing.grouping import Packing, PackingConfig, pack_with_groups
 from flexsa.packing.joint.data import Split
 from flexsa.packing.joint.nn import MaskedConv2d, masked_layers
 from flexsa.packing.joint.train import evaluate
-from flexsa.packing.systolic import ArrayLayer
 from flexsa.workloads.layers import ConvLayer, LinearLayer
 
 FOLD_PAIRS = (("stem", "stem_bn"), ("conv", "bn"), ("conv1", "bn1"), ("conv2", "bn2"))
@@ -129,15 +128,6 @@ def refresh_packings(model: nn.Module, packings: dict[str, Packing]) -> dict[str
         old = packings[name]
         fresh[name] = pack_with_groups(layer.filter_matrix(), old.groups, old.config)
     return fresh
-
-
-def array_layers(model: nn.Module, packings: dict[str, Packing], sample: torch.Tensor,
-                 ) -> list[ArrayLayer]:
-    """The network as :class:`ArrayLayer` records (shift layers flagged)."""
-    positions = layer_positions(model, sample)
-    return [ArrayLayer.from_packing(name, packings[name], positions[name],
-                                    shift=name.startswith("features.") and name.endswith("conv"))
-            for name, _ in masked_layers(model)]
 
 
 def dense_packings(model: nn.Module) -> dict[str, Packing]:

@@ -10,34 +10,28 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from flexsa.packing.grouping import Packing, PackingConfig, PackingError, pack
+from flexsa.packing.grouping import PackingError
+from flexsa.packing.joint.costing import Accounting, cost_network, positions_at
 from flexsa.packing.joint.data import Dataset, load_dataset
-from flexsa.packing.joint.deploy import (
-    array_layers,
-    dense_packings,
-    deployed_accuracy,
-    refresh_packings,
-)
-from flexsa.packing.joint.models import NETWORKS, build_network
-from flexsa.packing.joint.nn import masked_layers
+from flexsa.packing.joint.deploy import dense_packings, deployed_accuracy, refresh_packings
+from flexsa.packing.joint.models import NETWORKS, apply_alphas, build_network
 from flexsa.packing.joint.train import (
     TrainConfig,
     evaluate,
     joint_optimise,
-    magnitude_mask,
+    prune_and_combine,
     recalibrate_batchnorm,
 )
-from flexsa.packing.metrics import ArrayShape, packing_metrics
-from flexsa.packing.systolic import BitSerialArray, NetworkCost, network_cost
+from flexsa.packing.plans import MAX_COST_RESOLUTION, AlphaPlan
 
 
 def default_input(network: str, data: str) -> tuple[int, int]:
-    """(resolution, channels): LeNet-5 takes 28x28 grey; the CIFAR networks 3 channels at
-    32x32, or the digits' native 8x8 (keeps CPU training short)."""
+    """Training (resolution, channels): LeNet-5 takes 28x28 grey; the CIFAR networks 3
+    channels at 32x32, or the digits' native 8x8 (keeps CPU training short; costing uses
+    its own resolution, see :class:`~flexsa.packing.joint.costing.Accounting`)."""
     if network == "lenet5":
         return 28, 1
     return (8 if data == "digits" else 32), 3
@@ -50,10 +44,11 @@ class ExperimentConfig:
     data_dir: str = ""
     resolution: int = 0
     alpha: int = 8
+    alphas: AlphaPlan = AlphaPlan()
     pretrain_epochs: int = 3
     fraction: float = 1.0
     compare_scratch: bool = False
-    array: ArrayShape = ArrayShape(32, 32)
+    accounting: Accounting = Accounting()
     train: TrainConfig = TrainConfig()
 
     def __post_init__(self) -> None:
@@ -64,14 +59,42 @@ class ExperimentConfig:
             raise PackingError(f"--alpha must be an integer >= 1, got {self.alpha}")
         if not 0 < self.fraction <= 1:
             raise PackingError(f"--fraction must be in (0, 1], got {self.fraction}")
-        if self.pretrain_epochs < 0 or self.resolution < 0:
-            raise PackingError("--pretrain-epochs and --resolution must be >= 0")
+        if self.pretrain_epochs < 0 or not 0 <= self.resolution <= MAX_COST_RESOLUTION:
+            raise PackingError(f"--pretrain-epochs must be >= 0 and --resolution in "
+                               f"[0, {MAX_COST_RESOLUTION}]")
+        self.alphas_for(self.alpha)  # validates the plan against the network
+
+    @classmethod
+    def from_options(cls, opts: dict[str, Any]) -> ExperimentConfig:
+        """The config from the command line's options (names as in ``colcomb train``;
+        unknown names are ignored, missing ones keep their defaults)."""
+        from flexsa.packing.metrics import ArrayShape
+
+        train_keys = ("epochs", "gamma", "prune_steps", "prune_scale", "l1", "lr",
+                      "batch_size", "section", "schedule", "seed", "threads")
+        top_keys = ("network", "data", "data_dir", "resolution", "alpha",
+                    "pretrain_epochs", "fraction", "compare_scratch")
+        return cls(
+            **{k: opts[k] for k in top_keys if k in opts},
+            alphas=AlphaPlan.parse(opts.get("alphas", "")),
+            accounting=Accounting(scope=opts.get("layers", "conv"),
+                                  rows=opts.get("rows", "nonzero"),
+                                  resolution=opts.get("cost_resolution", 0),
+                                  array=ArrayShape.parse(opts.get("array", "32,32"))),
+            train=TrainConfig(**{k: opts[k] for k in train_keys if k in opts}))
+
+    def alphas_for(self, alpha: int) -> dict[str, int]:
+        """Per-layer alphas of a configuration with ``alpha`` (1: every layer dense)."""
+        if alpha == 1:
+            return {}
+        return self.alphas.resolve(self.network, alpha, self.accounting.scope)
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in ("network", "data", "data_dir", "resolution",
                                              "alpha", "pretrain_epochs", "fraction",
                                              "compare_scratch")}
-        out["array"] = [self.array.rows, self.array.cols]
+        out["alphas"] = self.alphas.label()
+        out["accounting"] = self.accounting.as_dict()
         out["train"] = self.train.as_dict()
         return out
 
@@ -82,108 +105,76 @@ def load_for(config: ExperimentConfig) -> Dataset:
                         channels, config.train.seed)
 
 
+def cost_positions(config: ExperimentConfig) -> dict[str, int]:
+    """Output positions per layer at the costing resolution (checked before training)."""
+    channels = default_input(config.network, config.data)[1]
+    model = build_network(config.network, channels, 10)
+    return positions_at(model, config.network, channels, config.accounting.resolution)
+
+
 def pretrain(config: ExperimentConfig, dataset: Dataset) -> tuple[nn.Module, float]:
-    """A dense model (alpha per the network's plan) trained ``pretrain_epochs``."""
+    """A dense model trained ``pretrain_epochs`` (no L1, no pruning)."""
     torch.manual_seed(config.train.seed)
-    model = build_network(config.network, dataset.channels, dataset.classes, config.alpha)
+    model = build_network(config.network, dataset.channels, dataset.classes)
     dense = replace(config.train, epochs=config.pretrain_epochs, l1=0.0)
     result = joint_optimise(model, dataset.train, dataset.test, dense, combine=False)
     return model, result.accuracy
 
 
-def set_alpha(model: nn.Module, alpha: int) -> None:
-    """Give every combinable layer (alpha > 1 in the network's plan) width ``alpha``."""
-    for _, layer in masked_layers(model):
-        if layer.combinable:
-            layer.alpha = alpha
-
-
-def network_summary(model: nn.Module, packings: dict[str, Packing], sample: torch.Tensor,
-                    hardware: BitSerialArray) -> tuple[dict[str, Any], NetworkCost]:
-    cost = network_cost(array_layers(model, packings, sample), hardware)
-    nnz = sum(p.nnz_after for p in packings.values())
-    cells = sum(p.rows * p.packed_cols for p in packings.values())
-    unpacked = sum(p.rows * p.cols for p in packings.values())
-    return {"utilization": nnz / cells if cells else 0.0,
-            "utilization_unpacked": nnz / unpacked, "tiles": cost.tiles,
-            "throughput": cost.throughput, "latency_s": cost.latency_s,
-            "energy_per_sample": cost.energy_per_sample_j, "cycles": cost.cycles,
-            "nonzero_weights": nnz}, cost
-
-
-def layer_rows(packings: dict[str, Packing], shape: ArrayShape) -> list[dict[str, Any]]:
-    rows = []
-    for name, packing in packings.items():
-        metrics = packing_metrics(packing, shape)
-        rows.append({"layer": name, "alpha": packing.config.alpha, **metrics.as_dict()})
-    return rows
-
-
-def hardware_for(alpha: int, shape: ArrayShape) -> BitSerialArray:
-    return BitSerialArray(rows=shape.rows, cols=shape.cols, alpha=alpha)
+def _subset(config: ExperimentConfig, dataset: Dataset) -> Any:
+    return dataset.train.subset(config.fraction, config.train.seed) \
+        if config.fraction < 1 else dataset.train
 
 
 def retrain(config: ExperimentConfig, dataset: Dataset, pretrained: nn.Module,
-            alpha: int, gamma: float) -> dict[str, Any]:
-    """Prune -> combine -> retrain a copy of ``pretrained`` with (alpha, gamma) on
-    ``fraction`` of the training data; deploy and cost it. alpha = 1: dense fine-tuning."""
+            alpha: int, gamma: float, positions: dict[str, int]) -> dict[str, Any]:
+    """Prune -> combine -> retrain a copy of ``pretrained`` with the alpha plan at
+    ``alpha`` and ``gamma`` on ``fraction`` of the training data; deploy and cost it.
+    alpha = 1: dense fine-tuning."""
     model = copy.deepcopy(pretrained)
-    set_alpha(model, alpha)
-    train_config = replace(config.train, gamma=gamma)
-    subset = dataset.train.subset(config.fraction, config.train.seed) \
-        if config.fraction < 1 else dataset.train
-    result = joint_optimise(model, subset, dataset.test, train_config, combine=alpha > 1)
+    apply_alphas(model, config.alphas_for(alpha))
+    combine = alpha > 1
+    result = joint_optimise(model, _subset(config, dataset), dataset.test,
+                            replace(config.train, gamma=gamma), combine=combine)
     accuracy_int8, _ = deployed_accuracy(model, dataset.train, dataset.test)
-    packings = refresh_packings(model, result.packings) if alpha > 1 else dense_packings(model)
-    summary, _ = network_summary(model, packings, dataset.test.images,
-                                 hardware_for(alpha, config.array))
+    packings = refresh_packings(model, result.packings) if combine else dense_packings(model)
     return {"accuracy": accuracy_int8, "accuracy_float": result.accuracy,
-            **summary, "layers": layer_rows(packings, config.array),
-            "history": result.history, "train_seconds": result.seconds}
+            **cost_network(config.network, packings, positions, config.accounting),
+            "history": result.history}
 
 
 def from_scratch(config: ExperimentConfig, dataset: Dataset, gamma: float) -> float:
     """Accuracy of the same schedule from random weights on the same data fraction, with
     the pretraining epochs added to its budget."""
     torch.manual_seed(config.train.seed + 1)
-    model = build_network(config.network, dataset.channels, dataset.classes, config.alpha)
-    subset = dataset.train.subset(config.fraction, config.train.seed) \
-        if config.fraction < 1 else dataset.train
+    model = build_network(config.network, dataset.channels, dataset.classes,
+                          config.alphas_for(config.alpha))
     epochs = config.train.epochs + config.pretrain_epochs
-    result = joint_optimise(model, subset, dataset.test,
+    result = joint_optimise(model, _subset(config, dataset), dataset.test,
                             replace(config.train, epochs=epochs, gamma=gamma))
     return result.accuracy
 
 
-def sweep(pretrained: nn.Module, dataset: Dataset, shape: ArrayShape, alphas: list[int],
-          gammas: list[float], prune_scale: float = 0.8, section: int = 0,
+def sweep(config: ExperimentConfig, pretrained: nn.Module, dataset: Dataset,
+          positions: dict[str, int], alphas: list[int], gammas: list[float],
           ) -> list[dict[str, Any]]:
-    """Prune + combine the pretrained weights (no retraining) for every (alpha, gamma):
-    network utilization, tiles, conflict-pruned fraction and accuracy before retraining
-    (BN statistics re-estimated on 512 training images, no weight updates)."""
+    """Prune + combine the pretrained weights (no retraining) for every (alpha, gamma)
+    with the default plan: utilization, tiles, conflict-pruned fraction and accuracy
+    before retraining (BN statistics re-estimated on 512 training images)."""
     rows = []
     for alpha in alphas:
+        plan = replace(config, alphas=AlphaPlan()).alphas_for(alpha)
         for gamma in gammas:
             model = copy.deepcopy(pretrained)
-            set_alpha(model, alpha)
-            nnz_before = nnz_after = cells = tiles = 0
-            for _, layer in masked_layers(model):
-                matrix = layer.filter_matrix()
-                if layer.alpha > 1:
-                    rate = prune_scale * (1.0 - 1.0 / layer.alpha)
-                    matrix = np.where(magnitude_mask(matrix, rate), matrix, 0)
-                packing = pack(matrix, PackingConfig(layer.alpha,
-                                                     gamma if layer.alpha > 1 else 0.0, section))
-                layer.set_matrix_mask(packing.mask)
-                metrics = packing_metrics(packing, shape)
-                nnz_before += metrics.nnz_before
-                nnz_after += metrics.nnz_after
-                cells += packing.rows * packing.packed_cols
-                tiles += metrics.tiles_after
-            rows.append({"alpha": alpha, "gamma": gamma,
-                         "utilization": nnz_after / cells if cells else 0.0, "tiles": tiles,
-                         "conflict_pruned_fraction": 1 - nnz_after / nnz_before
-                         if nnz_before else 0.0,
+            apply_alphas(model, plan)
+            packings = prune_and_combine(model, 1.0, replace(config.train, gamma=gamma))
+            cost = cost_network(config.network, packings, positions, config.accounting)
+            counted = [row for row in cost["layers"] if row["counted"]]
+            before = sum(row["nnz_before"] for row in counted)
+            rows.append({"alpha": alpha, "gamma": gamma, "utilization": cost["utilization"],
+                         "tiles": cost["tiles"],
+                         "conflict_pruned_fraction": 1 - cost["nonzero_weights"] / before
+                         if before else 0.0,
                          "accuracy_before_retraining": _accuracy_recalibrated(
                              model, dataset)})
     return rows
@@ -196,16 +187,16 @@ def _accuracy_recalibrated(model: nn.Module, dataset: Dataset, samples: int = 51
 
 def run_experiment(config: ExperimentConfig) -> dict[str, Any]:
     """``flexsa colcomb train``: pretrain, then prune -> combine -> retrain at
-    (alpha, gamma), compared with the dense baseline on the same array."""
+    (alpha, gamma), compared with the dense baseline on the same array. Volatile
+    timings go under ``provenance``."""
     start = time.perf_counter()
     torch.set_num_threads(config.train.threads)
+    positions = cost_positions(config)
     dataset = load_for(config)
     pretrained, dense_accuracy = pretrain(config, dataset)
-    packed = retrain(config, dataset, pretrained, config.alpha, config.train.gamma)
-    baseline_model = copy.deepcopy(pretrained)
-    set_alpha(baseline_model, 1)
-    baseline, _ = network_summary(baseline_model, dense_packings(baseline_model),
-                                  dataset.test.images, hardware_for(1, config.array))
+    packed = retrain(config, dataset, pretrained, config.alpha, config.train.gamma, positions)
+    baseline = cost_network(config.network, dense_packings(pretrained), positions,
+                            config.accounting)
     baseline["accuracy"] = dense_accuracy
     out: dict[str, Any] = {"network": config.network, "data": config.data,
                            "train_samples": len(dataset.train),
@@ -214,5 +205,5 @@ def run_experiment(config: ExperimentConfig) -> dict[str, Any]:
                            "packed": packed, "baseline_pretrained": baseline}
     if config.compare_scratch:
         out["scratch_accuracy"] = from_scratch(config, dataset, config.train.gamma)
-    out["seconds"] = time.perf_counter() - start
+    out["provenance"] = {"seconds": time.perf_counter() - start}
     return out

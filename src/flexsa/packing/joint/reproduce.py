@@ -1,17 +1,22 @@
 """``flexsa reproduce colcomb``: the evaluation of spec section 6 on data that needs no
 download (scikit-learn digits), trained briefly on the CPU.
 
-For each network: a dense model is pretrained, then three configurations continue from it
-for the same number of epochs: ``baseline`` (alpha 1, gamma 0: dense fine-tuning, plain
-array), ``combine`` (alpha 8, gamma 0) and ``combine_prune`` (alpha 8, gamma 0.5), each
-deployed with BN folding and 8-bit quantisation and costed on the bit-serial array. Sweeps
-of alpha and gamma prune + combine the pretrained weights without retraining. The
-retraining-fraction study retrains the pretrained model on a share of the training data
-and compares it with training from scratch on the same share.
+For each network (default LeNet-5, the authors' VGG-19 shift network and ResNet-20): a
+dense model is pretrained, then three configurations continue from it for the same number
+of epochs: ``baseline`` (alpha 1, gamma 0: dense fine-tuning, plain array), ``combine``
+(the alpha plan at alpha 8, gamma 0) and ``combine_prune`` (the same plan, gamma 0.5),
+each trained with the authors' schedule, deployed with BN folding and 8-bit quantisation
+and costed on the bit-serial array with the authors' accounting at the paper's resolution
+(both throughput figures). Sweeps of alpha and gamma prune + combine the pretrained
+weights without retraining. The retraining-fraction study retrains the pretrained model on
+a share of the training data and compares it with training from scratch on the same
+share.
 """
 
 from __future__ import annotations
 
+import platform
+import resource
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,21 +27,25 @@ import torch
 from flexsa.packing.grouping import PackingError
 from flexsa.packing.joint.experiment import (
     ExperimentConfig,
+    cost_positions,
     from_scratch,
     load_for,
     pretrain,
     retrain,
     sweep,
 )
-from flexsa.packing.joint.models import NETWORKS
+from flexsa.packing.plans import NETWORKS, cost_resolution
 
-CONFIGS = {"baseline": (1, 0.0), "combine": (8, 0.0), "combine_prune": (8, 0.5)}
-SUMMARY_KEYS = ("utilization", "tiles", "throughput", "energy_per_sample", "accuracy")
+CONFIGS = ("baseline", "combine", "combine_prune")
+DEFAULT_NETWORKS = ("lenet5", "vgg19_shift", "resnet20")
+SUMMARY_KEYS = ("utilization", "utilization_unpacked", "tiles", "throughput",
+                "throughput_tiles", "energy_per_sample", "accuracy")
 
 
 @dataclass(frozen=True)
 class ReproduceConfig:
-    networks: tuple[str, ...] = NETWORKS
+    networks: tuple[str, ...] = DEFAULT_NETWORKS
+    gamma: float = 0.5
     alphas: tuple[int, ...] = (1, 2, 4, 8, 16)
     gammas: tuple[float, ...] = (0.0, 0.1, 0.25, 0.5, 1.0)
     fractions: tuple[float, ...] = (0.1, 0.3, 1.0)
@@ -52,42 +61,66 @@ class ReproduceConfig:
             raise PackingError("sweep alphas must be >= 1 and gammas >= 0")
         if any(not 0 < f <= 1 for f in self.fractions):
             raise PackingError("--fractions must lie in (0, 1]")
+        if not self.gamma >= 0:
+            raise PackingError(f"--gamma must be >= 0, got {self.gamma}")
+        for name in self.networks:  # validates the alpha plan against every network
+            replace(self.base, network=name)
+
+    def alpha_gamma(self, name: str) -> tuple[int, float]:
+        return {"baseline": (1, 0.0), "combine": (self.base.alpha, 0.0),
+                "combine_prune": (self.base.alpha, self.gamma)}[name]
 
     def as_dict(self) -> dict[str, Any]:
         return {"networks": list(self.networks), "alphas": list(self.alphas),
                 "gammas": list(self.gammas), "fractions": list(self.fractions),
                 "fraction_networks": list(self.fraction_networks),
-                "configs": {k: {"alpha": a, "gamma": g} for k, (a, g) in CONFIGS.items()},
-                **self.base.as_dict()}
+                "configs": {k: dict(zip(("alpha", "gamma"), self.alpha_gamma(k), strict=True))
+                            for k in CONFIGS},
+                **self.base.as_dict(), "alpha_plan": self.base.alphas.label()}
 
 
 def run_network(config: ReproduceConfig, network: str) -> dict[str, Any]:
     base = replace(config.base, network=network)
     start = time.perf_counter()
+    positions = cost_positions(base)
     dataset = load_for(base)
     pretrained, pretrained_accuracy = pretrain(base, dataset)
-    results = {name: retrain(base, dataset, pretrained, alpha, gamma)
-               for name, (alpha, gamma) in CONFIGS.items()}
+    results = {name: retrain(base, dataset, pretrained, *config.alpha_gamma(name),
+                             positions=positions) for name in CONFIGS}
     sweeps = {
-        "alpha": sweep(pretrained, dataset, base.array, list(config.alphas), [0.5],
-                       base.train.prune_scale, base.train.section),
-        "gamma": sweep(pretrained, dataset, base.array, [8], list(config.gammas),
-                       base.train.prune_scale, base.train.section),
+        "alpha": sweep(base, pretrained, dataset, positions, list(config.alphas),
+                       [config.gamma]),
+        "gamma": sweep(base, pretrained, dataset, positions, [base.alpha],
+                       list(config.gammas)),
     }
     out: dict[str, Any] = {"results": results, "sweeps": sweeps,
                            "pretrained_accuracy": pretrained_accuracy,
                            "train_samples": len(dataset.train),
-                           "input_shape": list(dataset.train.images.shape[1:])}
+                           "input_shape": list(dataset.train.images.shape[1:]),
+                           "cost_resolution": cost_resolution(network,
+                                                              base.accounting.resolution),
+                           "alphas": base.alphas_for(base.alpha)}
     if network in config.fraction_networks:
-        rows = []
-        for fraction in config.fractions:
-            part = replace(base, fraction=fraction)
-            retrained = retrain(part, dataset, pretrained, 8, 0.5)["accuracy_float"]
-            rows.append({"fraction": fraction, "retrained": retrained,
-                         "scratch": from_scratch(part, dataset, 0.5)})
-        out["retrain_fraction"] = rows
+        out["retrain_fraction"] = fraction_study(config, base, dataset, pretrained,
+                                                 results["combine_prune"], positions)
     out["seconds"] = time.perf_counter() - start
     return out
+
+
+def fraction_study(config: ReproduceConfig, base: ExperimentConfig, dataset: Any,
+                   pretrained: Any, full: dict[str, Any], positions: dict[str, int],
+                   ) -> list[dict[str, Any]]:
+    """Retrain the pretrained model on a share of the data vs train from scratch on it
+    (float accuracy; the full-data retraining is the ``combine_prune`` run)."""
+    alpha, gamma = config.alpha_gamma("combine_prune")
+    rows = []
+    for fraction in config.fractions:
+        part = replace(base, fraction=fraction)
+        retrained = full["accuracy_float"] if fraction == 1 else \
+            retrain(part, dataset, pretrained, alpha, gamma, positions)["accuracy_float"]
+        rows.append({"fraction": fraction, "retrained": retrained,
+                     "scratch": from_scratch(part, dataset, gamma)})
+    return rows
 
 
 def ratios(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -96,8 +129,10 @@ def ratios(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     for name, values in configs.items():
         out[name] = {
             "utilization_x": values["utilization"] / base["utilization"],
+            "packing_utilization_x": values["utilization"] / values["utilization_unpacked"],
             "tiles_reduction_x": base["tiles"] / values["tiles"],
             "throughput_x": values["throughput"] / base["throughput"],
+            "throughput_tiles_x": values["throughput_tiles"] / base["throughput_tiles"],
             "energy_reduction_x": base["energy_per_sample"] / values["energy_per_sample"],
             "accuracy_delta": values["accuracy"] - base["accuracy"],
         }
@@ -105,9 +140,10 @@ def ratios(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
 
 
 def reproduce(config: ReproduceConfig, out_dir: Path) -> dict[str, Any]:
-    """Run every network, write figures and return the summary (without provenance)."""
+    """Run every network, write figures and return the summary; run times, host and
+    CPU time go under ``provenance`` (the rest is deterministic for a seed)."""
     torch.set_num_threads(config.base.train.threads)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     per_network = {name: run_network(config, name) for name in config.networks}
     summary: dict[str, Any] = {
         "networks": {net: {cfg: {k: r["results"][cfg][k] for k in SUMMARY_KEYS}
@@ -118,7 +154,7 @@ def reproduce(config: ReproduceConfig, out_dir: Path) -> dict[str, Any]:
     summary["details"] = {
         net: {"pretrained_accuracy": r["pretrained_accuracy"],
               "train_samples": r["train_samples"], "input_shape": r["input_shape"],
-              "seconds": r["seconds"],
+              "cost_resolution": r["cost_resolution"], "alphas": r["alphas"],
               "configs": {cfg: {k: v for k, v in r["results"][cfg].items()
                                 if k not in SUMMARY_KEYS}
                           for cfg in CONFIGS}}
@@ -126,8 +162,14 @@ def reproduce(config: ReproduceConfig, out_dir: Path) -> dict[str, Any]:
     summary["sweeps"] = {net: r["sweeps"] for net, r in per_network.items()}
     summary["retrain_fraction"] = {net: r["retrain_fraction"] for net, r in per_network.items()
                                    if "retrain_fraction" in r}
-    summary["seconds"] = time.perf_counter() - start
     summary["figures"] = write_figures(summary, out_dir)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    summary["provenance"] = {
+        "wall_seconds": time.perf_counter() - start,
+        "cpu_seconds": (used.ru_utime - cpu.ru_utime) + (used.ru_stime - cpu.ru_stime),
+        "network_seconds": {net: r["seconds"] for net, r in per_network.items()},
+        "host": platform.node(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     return summary
 
 
@@ -139,17 +181,18 @@ def write_figures(summary: dict[str, Any], out_dir: Path) -> list[str]:
 
     written = []
     nets = list(summary["networks"])
-    fig, axes = plt.subplots(1, 4, figsize=(16, 3.6))
+    fig, axes = plt.subplots(1, 5, figsize=(20, 3.6))
     width = 0.8 / len(CONFIGS)
-    for ax, key, label in zip(axes, ("utilization", "tiles", "throughput", "energy_per_sample"),
-                              ("utilization efficiency", "array tiles", "samples / s",
-                               "energy / sample (J)"), strict=True):
+    keys = ("utilization", "tiles", "throughput", "throughput_tiles", "energy_per_sample")
+    labels = ("utilization efficiency", "array tiles", "samples / s (cycle-based)",
+              "samples / tile pass (tile-based)", "energy / sample (J)")
+    for ax, key, label in zip(axes, keys, labels, strict=True):
         for index, cfg in enumerate(CONFIGS):
             values = [summary["networks"][n][cfg][key] for n in nets]
             ax.bar([i + index * width for i in range(len(nets))], values, width, label=cfg)
         ax.set_xticks([i + width for i in range(len(nets))], nets)
         ax.set_title(label)
-        if key in ("tiles", "energy_per_sample", "throughput"):
+        if key != "utilization":
             ax.set_yscale("log")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
@@ -168,8 +211,8 @@ def write_figures(summary: dict[str, Any], out_dir: Path) -> list[str]:
             ax.set_xlabel(kind)
             ax.set_title(title)
         axes[0].legend(fontsize=8)
-        fig.suptitle(f"{kind} sweep ({'gamma 0.5' if kind == 'alpha' else 'alpha 8'}, "
-                     "pretrained weights, no retraining)")
+        fixed = "gamma fixed" if kind == "alpha" else "alpha fixed"
+        fig.suptitle(f"{kind} sweep ({fixed}, pretrained weights, no retraining)")
         fig.tight_layout()
         written.append(_save(fig, out_dir / f"colcomb_{kind}_sweep.png"))
     if summary["retrain_fraction"]:

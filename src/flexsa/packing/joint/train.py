@@ -1,17 +1,30 @@
 """The prune -> combine -> retrain schedule (spec section 4).
 
-Training uses an L1 penalty on the masked weights. At ``prune_steps`` pruning epochs
-spread evenly over the first half of training, every layer with ``alpha > 1`` is
-magnitude-pruned to a rate that ramps cubically up to ``prune_scale * (1 - 1/alpha)``
-(0.8 by default, the spec's rule), its columns are regrouped from scratch with
-:func:`flexsa.packing.pack` and conflict-pruned; the surviving weights become the layer's
-mask. Masks are re-applied after every optimiser step. The rest of training fine-tunes the
-packed network. Layers with ``alpha == 1`` (the stem, ResNet-20's first stage) stay dense.
+Training uses an L1 penalty on the masked weights of the layers being combined
+(``alpha > 1``). At ``prune_steps`` optimiser iterations spread evenly over the first half
+of training (the first before iteration 0, the last at the half-way iteration), every
+layer with ``alpha > 1`` is magnitude-pruned to a rate that ramps cubically up to
+``prune_scale * (1 - 1/alpha)`` (0.8 by default, the spec's rule), its columns are
+regrouped from scratch with :func:`flexsa.packing.pack` and conflict-pruned; the surviving
+weights become the layer's mask. The rest of training fine-tunes the packed network.
+
+Two schedules (``schedule``):
+
+- ``authors`` (default; the authors' ``train_prune.py`` and ``util.prune``): each step's
+  magnitude pruning starts from the *stored* weights. Magnitude-pruned weights are zeroed
+  in storage; conflict-pruned ones are only masked in ``forward``, so a later step can
+  bring them back. The L1 penalty is switched off after the last step. About ten steps.
+- ``cumulative``: each step starts from the current masked weights and zeroes everything
+  it removes, so weights removed by conflict pruning never return and the density falls
+  below the ramp's target as the steps accumulate; L1 stays on throughout.
+
+Masks are re-applied after every optimiser step. Which layers have ``alpha > 1`` is the
+alpha plan's business (:mod:`flexsa.packing.plans`): by default every convolution layer
+except the first; layers at alpha 1 stay dense.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,20 +36,22 @@ from torch import nn
 from flexsa.packing.grouping import Packing, PackingConfig, PackingError, pack
 from flexsa.packing.joint.data import Split
 from flexsa.packing.joint.nn import masked_layers
+from flexsa.packing.plans import SCHEDULES
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Knobs of one training run (validated here, at the boundary)."""
 
-    epochs: int = 6
+    epochs: int = 4
     gamma: float = 0.5
-    prune_steps: int = 3
+    prune_steps: int = 10
     prune_scale: float = 0.8
     l1: float = 1e-5
     lr: float = 2e-3
     batch_size: int = 64
-    section: int = 0
+    section: int = 256
+    schedule: str = "authors"
     seed: int = 0
     threads: int = 1
 
@@ -47,21 +62,30 @@ class TrainConfig:
             raise PackingError(f"--prune-steps must be >= 0, got {self.prune_steps}")
         if not 0 <= self.prune_scale < 1:
             raise PackingError(f"--prune-scale must be in [0, 1), got {self.prune_scale}")
-        if self.gamma < 0:
-            raise PackingError(f"--gamma must be >= 0, got {self.gamma}")
-        if self.l1 < 0 or self.lr <= 0:
+        if not self.gamma >= 0 or not np.isfinite(self.gamma):
+            raise PackingError(f"--gamma must be a finite number >= 0, got {self.gamma}")
+        if not (self.l1 >= 0 and self.lr > 0):
             raise PackingError("--l1 must be >= 0 and --lr > 0")
         if self.threads < 1:
             raise PackingError(f"--threads must be >= 1, got {self.threads}")
         if self.batch_size < 1:
             raise PackingError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.section < 0:
+            raise PackingError(f"--section must be >= 0 (0: no sections), got {self.section}")
+        if self.schedule not in SCHEDULES:
+            raise PackingError(f"--schedule must be one of {', '.join(SCHEDULES)}, "
+                               f"got {self.schedule!r}")
 
-    def prune_epochs(self) -> list[int]:
-        """Epoch indices (0-based) after which pruning + combining happens."""
-        if self.prune_steps == 0 or self.epochs == 0:
+    def prune_iterations(self, batches_per_epoch: int) -> list[int]:
+        """Optimiser iterations (0-based) before which a prune step runs: ``prune_steps``
+        points spread evenly from 0 to the half-way iteration (duplicates merged)."""
+        total = self.epochs * batches_per_epoch
+        if self.prune_steps == 0 or total == 0:
             return []
-        half = max(1, self.epochs // 2)
-        return sorted({min(half - 1, math.ceil((k + 1) * half / self.prune_steps) - 1)
+        half = total // 2
+        if self.prune_steps == 1:
+            return [half]
+        return sorted({round(k * half / (self.prune_steps - 1))
                        for k in range(self.prune_steps)})
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,7 +95,7 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     accuracy: float
-    history: list[dict[str, float]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
     packings: dict[str, Packing] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -91,35 +115,43 @@ def magnitude_mask(matrix: np.ndarray, rate: float) -> np.ndarray:
     return mask & (matrix != 0)
 
 
+def layer_config(alpha: int, config: TrainConfig) -> PackingConfig:
+    """The grouping knobs of a layer (alpha 1: no combining, no conflicts)."""
+    return PackingConfig(alpha=alpha, gamma=config.gamma if alpha > 1 else 0.0,
+                         section=config.section)
+
+
 def prune_and_combine(model: nn.Module, rate_of_final: float, config: TrainConfig,
                       ) -> dict[str, Packing]:
-    """Magnitude-prune every combinable layer to ``rate_of_final`` of its final rate, then
-    regroup and conflict-prune; returns the packing per layer (alpha = 1 layers included)."""
+    """One prune step: magnitude-prune every layer with alpha > 1 to ``rate_of_final`` of
+    its final rate (from the stored weights in the authors' schedule, from the masked
+    weights in the cumulative one), regroup and conflict-prune; returns every layer's
+    packing (alpha = 1 layers included, unpruned)."""
     packings: dict[str, Packing] = {}
     for name, layer in masked_layers(model):
-        matrix = layer.filter_matrix()
-        if layer.alpha > 1:
-            final = config.prune_scale * (1.0 - 1.0 / layer.alpha)
-            matrix = np.where(magnitude_mask(matrix, rate_of_final * final), matrix, 0)
-        packing = pack(matrix, PackingConfig(alpha=layer.alpha,
-                                             gamma=config.gamma if layer.alpha > 1 else 0.0,
-                                             section=config.section))
-        layer.set_matrix_mask(packing.mask)
+        if layer.alpha == 1:
+            packings[name] = pack(layer.filter_matrix(), layer_config(1, config))
+            continue
+        authors = config.schedule == "authors"
+        matrix = layer.stored_matrix() if authors else layer.filter_matrix()
+        final = config.prune_scale * (1.0 - 1.0 / layer.alpha)
+        keep = magnitude_mask(matrix, rate_of_final * final)
+        packing = pack(np.where(keep, matrix, 0), layer_config(layer.alpha, config))
+        layer.set_matrix_mask(packing.mask, keep if authors else None)
         packings[name] = packing
     return packings
 
 
 def current_packings(model: nn.Module, config: TrainConfig) -> dict[str, Packing]:
     """Pack every layer's current masked weights (no further pruning)."""
-    return {name: pack(layer.filter_matrix(),
-                       PackingConfig(alpha=layer.alpha,
-                                     gamma=config.gamma if layer.alpha > 1 else 0.0,
-                                     section=config.section))
+    return {name: pack(layer.filter_matrix(), layer_config(layer.alpha, config))
             for name, layer in masked_layers(model)}
 
 
 def l1_penalty(model: nn.Module) -> torch.Tensor:
-    terms = [layer.masked_weight().abs().sum() for _, layer in masked_layers(model)]
+    """Sum of |w| over the masked weights of the layers being combined (alpha > 1)."""
+    terms = [layer.masked_weight().abs().sum() for _, layer in masked_layers(model)
+             if layer.alpha > 1]
     return torch.stack(terms).sum() if terms else torch.zeros(())
 
 
@@ -152,25 +184,56 @@ def evaluate(model: nn.Module, split: Split, batch_size: int = 256) -> float:
     return correct / max(1, len(split))
 
 
+@dataclass
+class Schedule:
+    """Where the prune steps fall (global iterations) and the L1 weight in force."""
+
+    iterations: list[int]
+    l1: float
+    done: int = 0
+    packings: dict[str, Packing] = field(default_factory=dict)
+
+    def before(self, iteration: int, model: nn.Module, config: TrainConfig) -> bool:
+        """Run the prune step due before ``iteration``; True if one ran."""
+        if self.done >= len(self.iterations) or self.iterations[self.done] != iteration:
+            return False
+        self.done += 1
+        rate = prune_rate(self.done, len(self.iterations), 1.0)
+        self.packings = prune_and_combine(model, rate, config)
+        if self.done == len(self.iterations) and config.schedule == "authors":
+            self.l1 = 0.0  # the authors switch L1 off once the target sparsity is reached
+        return True
+
+
 def train_epoch(model: nn.Module, split: Split, optimiser: torch.optim.Optimizer,
-                config: TrainConfig, generator: torch.Generator) -> float:
+                config: TrainConfig, generator: torch.Generator,
+                schedule: Schedule | None = None, first_iteration: int = 0,
+                ) -> tuple[float, int]:
+    """One epoch; prune steps of ``schedule`` run before their iterations. Returns the
+    mean loss and the number of prune steps taken."""
     model.train()
     order = torch.randperm(len(split), generator=generator)
     total = 0.0
+    steps = 0
     loss_fn = nn.CrossEntropyLoss()
     layers = [layer for _, layer in masked_layers(model)]
-    for start in range(0, len(split), config.batch_size):
+    l1 = config.l1 if schedule is None else schedule.l1
+    for index, start in enumerate(range(0, len(split), config.batch_size)):
+        if schedule is not None and schedule.before(first_iteration + index, model, config):
+            steps += 1
+            l1 = schedule.l1
+            model.train()
         batch = order[start:start + config.batch_size]
         loss = loss_fn(model(split.images[batch]), split.labels[batch])
-        if config.l1:
-            loss = loss + config.l1 * l1_penalty(model)
+        if l1:
+            loss = loss + l1 * l1_penalty(model)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
         for layer in layers:  # masks enforced after every optimiser step
             layer.apply_mask()
         total += loss.item() * len(batch)
-    return total / max(1, len(split))
+    return total / max(1, len(split)), steps
 
 
 def joint_optimise(model: nn.Module, train: Split, test: Split, config: TrainConfig,
@@ -181,25 +244,21 @@ def joint_optimise(model: nn.Module, train: Split, test: Split, config: TrainCon
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    schedule = config.prune_epochs() if combine else []
+    batches = -(-len(train) // config.batch_size)
+    schedule = Schedule(config.prune_iterations(batches) if combine else [], config.l1)
     start = time.perf_counter()
     result = TrainResult(accuracy=0.0)
     for epoch in range(config.epochs):
-        loss = train_epoch(model, train, optimiser, config, generator)
-        entry = {"epoch": epoch, "loss": loss}
-        if epoch in schedule:
-            step = schedule.index(epoch) + 1
-            result.packings = prune_and_combine(model, prune_rate(step, len(schedule), 1.0),
-                                                config)
+        loss, steps = train_epoch(model, train, optimiser, config, generator, schedule,
+                                  epoch * batches)
+        if steps and schedule.done == len(schedule.iterations):
             recalibrate_batchnorm(model, train.images[:512])
-            entry["prune_step"] = step
-        entry["test_accuracy"] = evaluate(model, test)
-        result.history.append(entry)
+        result.history.append({"epoch": epoch, "loss": loss, "prune_steps": steps,
+                               "l1": schedule.l1})
     if combine and config.epochs == 0:
-        result.packings = prune_and_combine(model, 1.0, config)
+        schedule.packings = prune_and_combine(model, 1.0, config)
         recalibrate_batchnorm(model, train.images[:512])
-    if not result.packings:
-        result.packings = current_packings(model, config)
+    result.packings = schedule.packings or current_packings(model, config)
     result.accuracy = evaluate(model, test)
     result.seconds = time.perf_counter() - start
     return result
