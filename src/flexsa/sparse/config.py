@@ -80,26 +80,35 @@ class HardwareConfig:
     cache_line_bytes: int = 128
     cache_ways: int = 16
     cache_hit_cycles: int = 1
+    n_banks: int = 32  # streamed cache banks, consecutive lines in consecutive banks (spec 6.1)
+    cache_ports: int = 64  # requests the cache accepts per cycle (one per bank per cycle)
     psram_bytes: int = 256 << 10
     dram_latency_ns: float = 80.0
     dram_gbps: float = 0.0  # 0 = no bandwidth limit (the reference runs)
     clock_ghz: float = 1.0
-    # Calibrated against the reference simulator (docs/flexagon.md, "Calibration").
-    step_cycles: int = 3  # one controller step: issue + cache round trip (all hits)
-    stationary_element_cycles: float = 2.5  # per stationary element configured (fill)
+    # Spec 6.1: a step (or fill) costs about 2 cycles plus its bank depth plus DRAM.
+    step_cycles: int = 2  # controller cycles per step / fill besides the bank queues
     merge_row_overhead: int = 10  # per output row and merge pass (tree fill + switch)
     time_output_writes: bool = True
     # Cache simulation budget: above this many line accesses, simulate a seeded sample
     # of the cache sets (set sampling) and scale the misses.
     lru_budget: int = 3_000_000
     lru_engine: str = "auto"  # numba (exact, optional dependency), numpy, or auto
+    # Bank depth: above this many requested elements per run, count a seeded random sample
+    # of the batches exactly and scale (ratio estimate with a 95% error bound).
+    depth_budget: int = 400_000
+    # Inner product: above this many line accesses, simulate a sample of the batches (each
+    # after its predecessor as warm-up).
+    ip_trace_budget: int = 4_000_000
     seed: int = 0
 
     def __post_init__(self) -> None:
         positive = {"n_mult": self.n_mult, "dn_bw": self.dn_bw, "rn_bw": self.rn_bw,
                     "element_bytes": self.element_bytes, "cache_bytes": self.cache_bytes,
                     "cache_line_bytes": self.cache_line_bytes, "cache_ways": self.cache_ways,
-                    "lru_budget": self.lru_budget}
+                    "lru_budget": self.lru_budget, "n_banks": self.n_banks,
+                    "cache_ports": self.cache_ports, "depth_budget": self.depth_budget,
+                    "ip_trace_budget": self.ip_trace_budget}
         for name, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"{name} must be > 0, got {value}")
@@ -149,7 +158,7 @@ def ideal_config(**overrides: Any) -> HardwareConfig:
     """The prose machine (spec section 2): 800 MHz, ~100 ns HBM2 at 256 GB/s, bw 16."""
     base = HardwareConfig(profile=Profile.IDEAL, dn_bw=16, rn_bw=16, dram_latency_ns=100.0,
                           dram_gbps=256.0, clock_ghz=0.8, step_cycles=1,
-                          stationary_element_cycles=0.0, merge_row_overhead=6,
+                          merge_row_overhead=6,
                           time_output_writes=True)
     return replace(base, **overrides)
 

@@ -9,10 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from flexsa.errors import WorkloadError
 from flexsa.sparse.config import ALL_DATAFLOWS, Dataflow, HardwareConfig
 from flexsa.sparse.engine import DataflowResult, LayerOperands, analyse_operands
 from flexsa.sparse.formats import SpGemmProblem, generate_problem
+from flexsa.sparse.marginals import layer_marginals, realise, spread
 
 LAYERS_CSV = Path(__file__).parent / "data" / "flexagon_layers.csv"
 
@@ -28,6 +31,7 @@ class SparseLayer:
     k: int
     nnz_a: int
     nnz_b: int
+    operands: str = "marginals"  # "marginals" (real row/column counts) or "uniform"
 
     @property
     def key(self) -> str:
@@ -35,18 +39,42 @@ class SparseLayer:
 
     @property
     def signature(self) -> str:
-        """Layers with equal shapes and nonzero counts get identical operands (run once)."""
-        return f"{self.m}x{self.k}x{self.n}:{self.nnz_a}:{self.nnz_b}"
+        """Layers with the same signature get identical operands (simulated once).
+
+        Uniform operands depend only on shapes and nonzero counts; marginal-matched ones on
+        the layer's own row and column counts.
+        """
+        shape = f"{self.m}x{self.k}x{self.n}:{self.nnz_a}:{self.nnz_b}"
+        if self.operands == "marginals" and layer_marginals(self.model, self.layer) is not None:
+            return f"{self.key}:{shape}"
+        return shape
 
     def problem(self, seed: int) -> SpGemmProblem:
-        """Seeded synthetic operands with this layer's shapes and nonzero counts."""
+        """Seeded operands: the layer's real row/column counts when known, else uniform."""
         salt = int.from_bytes(hashlib.sha256(self.signature.encode()).digest()[:4], "little")
-        return generate_problem(self.m, self.n, self.k, self.nnz_a, self.nnz_b,
-                                seed=seed * 1_000_003 + salt, name=self.key)
+        marginals = layer_marginals(self.model, self.layer) if self.operands == "marginals" \
+            else None
+        if marginals is None:
+            return generate_problem(self.m, self.n, self.k, self.nnz_a, self.nnz_b,
+                                    seed=seed * 1_000_003 + salt, name=self.key)
+        rng = np.random.default_rng(seed * 1_000_003 + salt)
+        a_rows = marginals["a_row_nnz"]
+        a_cols = marginals.get("a_col_nnz")
+        if a_cols is None:  # not in the artifact: spread evenly over the columns
+            a_cols = spread(int(a_rows.sum()), self.k, rng)
+        a = realise(a_rows, a_cols, rng, f"layer {self.key} A")
+        b = realise(marginals["b_row_nnz"], marginals["b_col_nnz"], rng, f"layer {self.key} B")
+        return SpGemmProblem(a=a, b=b, name=self.key)
 
 
-def load_layers(path: Path = LAYERS_CSV) -> list[SparseLayer]:
-    """Parse a layers CSV (``model,layer,M,N,K,A_nnz,B_nnz``; ``#`` comment lines)."""
+def load_layers(path: Path = LAYERS_CSV, operands: str = "marginals") -> list[SparseLayer]:
+    """Parse a layers CSV (``model,layer,M,N,K,A_nnz,B_nnz``; ``#`` comment lines).
+
+    ``operands``: ``marginals`` (default: the real row/column counts where the package has
+    them) or ``uniform`` (uniformly random positions with the layer's nonzero counts).
+    """
+    if operands not in {"marginals", "uniform"}:
+        raise WorkloadError(f"operands must be 'marginals' or 'uniform', got {operands!r}")
     if not path.is_file():
         raise WorkloadError(f"layers file {str(path)!r} does not exist")
     lines = [line for line in path.read_text().splitlines() if not line.startswith("#")]
@@ -59,7 +87,7 @@ def load_layers(path: Path = LAYERS_CSV) -> list[SparseLayer]:
         try:
             layer = SparseLayer(model=row["model"], layer=int(row["layer"]), m=int(row["M"]),
                                 n=int(row["N"]), k=int(row["K"]), nnz_a=int(row["A_nnz"]),
-                                nnz_b=int(row["B_nnz"]))
+                                nnz_b=int(row["B_nnz"]), operands=operands)
         except (TypeError, ValueError):
             raise WorkloadError(f"layers file {str(path)!r} row {row_number}: integer fields "
                                 "expected") from None
@@ -95,7 +123,7 @@ def run_layer(layer: SparseLayer, hw: HardwareConfig, seed: int = 0,
     c = (problem.a @ problem.b).tocsr()
     c.sort_indices()
     operands = LayerOperands(problem, c)
-    results = {flow: analyse_operands(operands.for_dataflow(flow), flow, hw)
+    results = {flow: analyse_operands(operands.for_transposed(flow.transposed), flow, hw)
                for flow in dataflows}
     return LayerRun(layer=layer, results=results, c_nnz=int(c.nnz),
                     seconds=time.perf_counter() - start)

@@ -19,7 +19,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from flexsa.sparse.config import M_DATAFLOWS, Dataflow, HardwareConfig, Profile
-from flexsa.sparse.engine import _ceil_div, _chunks, _greedy_pack
+from flexsa.sparse.fibers import ceil_div as _ceil_div
+from flexsa.sparse.fibers import chunks as _chunks
+from flexsa.sparse.fibers import greedy_pack as _greedy_pack
 
 
 @dataclass(frozen=True)

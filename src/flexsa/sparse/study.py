@@ -21,7 +21,7 @@ from flexsa.sparse.designs import (
     design_cycles,
     designs,
 )
-from flexsa.sparse.engine import DataflowResult, Traffic
+from flexsa.sparse.results import DataflowResult
 from flexsa.sparse.layers import SparseLayer, run_layer
 
 
@@ -46,12 +46,7 @@ def evaluate_signature(layer: SparseLayer, hw: HardwareConfig, seed: int) -> dic
 
 def result_from_dict(raw: Mapping[str, Any]) -> DataflowResult:
     """Rebuild a :class:`DataflowResult` from its JSON record."""
-    fields = dict(raw)
-    fields.pop("cache_miss_rate", None)
-    fields["dataflow"] = Dataflow(fields["dataflow"])
-    fields["traffic"] = Traffic(**fields["traffic"])
-    fields["psram_demand"] = tuple(fields.get("psram_demand", ()))
-    return DataflowResult(**fields)
+    return DataflowResult.from_dict(raw)
 
 
 def _geomean(values: Sequence[float]) -> float:

@@ -1,0 +1,86 @@
+"""The streaming phase shared by the outer-product and Gustavson cost models.
+
+Both stream whole fibres (rows) of B: in a group (an OP batch or a Gustavson unit) every mapped
+(group, k) pair reads row k of B one element per step. This module derives, per group, the
+step count (longest row), the elements and products, the streamed-cache line trace and its
+LRU outcome, the DRAM round trips, and (lazily, it is the expensive part) the bank-conflict
+depth of the steps (:mod:`flexsa.sparse.banks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from flexsa.sparse.banks import DepthEstimate, choose_groups, element_depth, miss_rounds, \
+    ratio_estimate
+from flexsa.sparse.cache import CacheOutcome, simulate_lru
+from flexsa.sparse.config import HardwareConfig
+from flexsa.sparse.fibers import ranges
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Per group: steps, requested elements, products, outputs, DRAM rounds and misses."""
+
+    steps: np.ndarray
+    distinct: np.ndarray  # elements requested from the cache (explicit zeros excluded)
+    products: np.ndarray
+    outputs: np.ndarray
+    rounds: np.ndarray  # DRAM round trips (steps that wait for a missing line)
+    misses: np.ndarray  # missing lines
+    accesses: int  # line accesses of the trace
+    cache_sampled_fraction: float
+    depth: Callable[[], DepthEstimate] = field(repr=False)
+
+
+def line_span(start: np.ndarray, length: np.ndarray, hw: HardwareConfig) -> tuple[
+        np.ndarray, np.ndarray]:
+    """First line and number of lines of fibres stored at element offsets ``start``."""
+    eb, lb = hw.element_bytes, hw.cache_line_bytes
+    first = (np.asarray(start, dtype=np.int64) * eb) // lb
+    last = ((np.asarray(start, dtype=np.int64) + length) * eb - 1) // lb
+    count = np.where(length > 0, last - first + 1, 0)
+    return first.astype(np.int64), count.astype(np.int64)
+
+
+def row_stream(pair_group: np.ndarray, pair_k: np.ndarray, pair_weight: np.ndarray,
+               n_groups: int, b: sp.csr_matrix, hw: HardwareConfig,
+               outputs: np.ndarray | None = None) -> Stream:
+    """Stream rows ``pair_k`` of ``b`` in groups ``pair_group`` (sorted), ``pair_weight``
+    multipliers per row."""
+    b_row_len = np.diff(b.indptr)
+    pair_len = b_row_len[pair_k].astype(np.int64)
+    pair_start = b.indptr[pair_k].astype(np.int64)
+    steps = np.zeros(n_groups, dtype=np.int64)
+    np.maximum.at(steps, pair_group, pair_len)
+    distinct = np.bincount(pair_group, weights=pair_len, minlength=n_groups).astype(np.int64)
+    products = np.bincount(pair_group, weights=pair_len * pair_weight,
+                           minlength=n_groups).astype(np.int64)
+    row_first, row_lines = line_span(b.indptr[:-1], b_row_len, hw)
+    lines = ranges(row_first[pair_k], row_lines[pair_k])
+    owner = np.repeat(np.arange(pair_k.size), row_lines[pair_k])
+    outcome: CacheOutcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget,
+                                         hw.seed, hw.lru_engine)
+    access_group = pair_group[owner]
+    misses = np.bincount(access_group, weights=outcome.miss, minlength=n_groups)
+    rounds = miss_rounds(outcome.miss, lines, pair_start[owner], access_group, n_groups,
+                         steps, outcome.sampled_fraction == 1.0, hw)
+
+    def depth() -> DepthEstimate:
+        chosen = choose_groups(distinct, hw.depth_budget, hw.seed)
+        keep = np.zeros(n_groups, dtype=bool)
+        keep[chosen] = True
+        sel = keep[pair_group]
+        renumber = np.cumsum(keep) - 1
+        per_group = element_depth(renumber[pair_group[sel]], pair_start[sel], pair_len[sel],
+                                  pair_weight[sel], chosen.size, hw)
+        return ratio_estimate(per_group, steps, chosen, n_groups)
+
+    return Stream(steps=steps, distinct=distinct, products=products,
+                  outputs=np.zeros(n_groups, dtype=np.int64) if outputs is None else outputs,
+                  rounds=rounds, misses=misses, accesses=outcome.accesses,
+                  cache_sampled_fraction=outcome.sampled_fraction, depth=depth)
