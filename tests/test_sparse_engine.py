@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flexsa.sparse.config import ALL_DATAFLOWS, Dataflow, ideal_config, reference_config
-from flexsa.sparse.engine import _chunks, _greedy_pack, compute_c, simulate
+from flexsa.sparse.engine import compute_c, simulate
+from flexsa.sparse.fibers import chunks, greedy_pack
 from flexsa.sparse.formats import generate_problem, make_problem
 
 SHAPES = [(5, 7, 3, 10, 12), (16, 16, 32, 132, 235), (70, 9, 90, 3000, 400),
@@ -116,11 +117,11 @@ def test_greedy_pack_matches_sequential_packing() -> None:
     rng = np.random.default_rng(0)
     for _ in range(200):
         lengths = rng.integers(1, 65, size=int(rng.integers(1, 120)))
-        np.testing.assert_array_equal(_greedy_pack(lengths, 64), _reference_pack(lengths, 64))
+        np.testing.assert_array_equal(greedy_pack(lengths, 64), _reference_pack(lengths, 64))
 
 
 def test_chunks_split_long_fibres() -> None:
-    lengths, owner = _chunks(np.array([0, 130, 64, 5]), 64)
+    lengths, owner = chunks(np.array([0, 130, 64, 5]), 64)
     assert lengths.tolist() == [64, 64, 2, 64, 5]
     assert owner.tolist() == [1, 1, 1, 2, 3]
 
@@ -136,7 +137,7 @@ def test_matrix_inputs_are_validated() -> None:
 
 
 def test_miss_rounds_share_a_step() -> None:
-    from flexsa.sparse.engine import _miss_rounds
+    from flexsa.sparse.banks import miss_rounds as _miss_rounds
 
     hw = reference_config()  # 32 elements per line
     # two fibres starting at elements 0 and 40: lines 0,1 (fibre 0) and 1,2 (fibre 1)

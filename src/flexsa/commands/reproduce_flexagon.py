@@ -20,6 +20,9 @@ def flexagon(
                                    help="only the first N layers of each model (0: all)"),
     profile: str = typer.Option("reference", "--profile", help="reference or ideal timing"),
     seed: int = typer.Option(0, "--seed", help="seed of the synthetic operands"),
+    operands: str = typer.Option("marginals", "--operands",
+                                 help="marginals (real row/column counts, default), uniform, "
+                                      "or the artifact's Models folder (real operands)"),
     with_n_variants: bool = typer.Option(False, "--with-n-variants",
                                          help="let Flexagon also pick the N variants"),
     conversion_cost: float = typer.Option(0.0, "--conversion-cost",
@@ -30,6 +33,7 @@ def flexagon(
     """Cycles of SIGMA-, SpArch-, GAMMA-like and Flexagon per layer and model; summary.json."""
     import json
     import time
+    from datetime import UTC, datetime
 
     from flexsa.report.output import csv_text, dumps, print_table, provenance
     from flexsa.report.progress import make_progress
@@ -47,7 +51,12 @@ def flexagon(
     timing = parse_profile(profile)
     # The published runs did not time output writes (spec section 6); the ideal profile does.
     hw = config_for(timing, time_output_writes=timing is not Profile.REFERENCE)
-    layers = load_layers()
+    if operands in {"marginals", "uniform"}:
+        layers = load_layers(operands=operands)
+    else:
+        from flexsa.sparse.layers import attach_layer_dirs
+
+        layers = attach_layer_dirs(load_layers(), Path(operands))
     known = model_names(layers)
     wanted = [name.strip() for item in (models or []) for name in item.split(",") if name.strip()]
     lookup = {name.lower(): name for name in known}
@@ -67,18 +76,21 @@ def flexagon(
             if position[ly.model] <= limit:
                 kept.append(ly)
         layers = kept
-    config = {"profile": hw.profile.value, "seed": seed, "hardware": hw.as_dict(),
+    config = {"profile": hw.profile.value, "seed": seed, "operands": operands,
+              "hardware": hw.as_dict(),
               "models": chosen, "layers_per_model": limit or "all",
               "with_n_variants": with_n_variants,
               "conversion_cycles_per_nnz": conversion_cost}
     out.mkdir(parents=True, exist_ok=True)
     records_path = out / "layers.jsonl"
     config_path = out / "run_config.json"
-    run_key = {"profile": hw.profile.value, "seed": seed, "hardware": hw.as_dict()}
+    run_key = {"profile": hw.profile.value, "seed": seed, "operands": operands,
+               "hardware": hw.as_dict()}
     if config_path.exists():
         previous = json.loads(config_path.read_text())
         if previous != run_key:
-            raise ConfigError(f"{str(out)!r} holds results of another profile/seed/hardware: "
+            raise ConfigError(f"{str(out)!r} holds results of another profile/seed/operands/"
+                              "hardware: "
                               "use a new --out directory")
     config_path.write_text(json.dumps(run_key, indent=2))
     records = _read_records(records_path)
@@ -107,9 +119,14 @@ def flexagon(
     rows = summary.pop("layer_rows")
     summary["representative_layers"] = representative(layers, records)
     summary["run"] = {"layers": len(layers), "distinct_layers": len({ly.signature
-                                                                      for ly in layers}),
-                      "simulated_now": len(todo), "seconds": round(elapsed, 2)}
+                                                                      for ly in layers})}
     summary.update(provenance(config))
+    # volatile metadata (dates, host timings) only here, so replay tests can ignore it
+    summary["provenance"] = {
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "simulated_now": len(todo), "seconds": round(elapsed, 2),
+        "predictor_seconds_total": summary["predictor"].pop("predictor_seconds_total"),
+        "simulation_seconds_total": summary["predictor"].pop("simulation_seconds_total")}
     (out / "summary.json").write_text(dumps(summary) + "\n")
     flat = [{k: v for k, v in row.items() if k != "cycles_m"} for row in rows]
     (out / "layers.csv").write_text(csv_text(flat))

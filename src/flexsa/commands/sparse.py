@@ -19,6 +19,9 @@ def simulate_cmd(
     case: Path | None = typer.Option(None, "--case", help="case JSON (A, B dense lists)"),
     a_file: Path | None = typer.Option(None, "--a", help="A as .npz (scipy) or .mtx"),
     b_file: Path | None = typer.Option(None, "--b", help="B as .npz (scipy) or .mtx"),
+    layer_dir: Path | None = typer.Option(None, "--layer-dir",
+                                          help="a layer folder of the Flexagon artifact "
+                                               "(layer_info.json + CSR/CSC pointer files)"),
     m: int = typer.Option(0, "--m", help="rows of A and C (synthetic)"),
     n: int = typer.Option(0, "--n", help="columns of B and C (synthetic)"),
     k: int = typer.Option(0, "--k", help="inner dimension (synthetic)"),
@@ -43,10 +46,15 @@ def simulate_cmd(
     reference: dict[str, int] = {}
     expected = None
     source: dict[str, object]
-    sources = sum(x is not None for x in (case, a_file or b_file))
+    sources = sum(x is not None for x in (case, a_file or b_file, layer_dir))
     if sources > 1:
-        raise WorkloadError("give either --case or --a/--b or the synthetic sizes, not several")
-    if case is not None:
+        raise WorkloadError("give one of --case, --a/--b, --layer-dir or the synthetic sizes")
+    if layer_dir is not None:
+        from flexsa.sparse.layerdir import load_layer_dir
+
+        problem = load_layer_dir(layer_dir)
+        source = {"layer_dir": str(layer_dir)}
+    elif case is not None:
         loaded = load_case(case)
         problem, reference, expected = loaded.problem, loaded.reference_cycles, loaded.expected_c
         source = {"case": str(case)}

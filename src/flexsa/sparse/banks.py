@@ -76,26 +76,56 @@ def ratio_estimate(depth: np.ndarray, steps: np.ndarray, chosen: np.ndarray,
 
 
 def element_depth(pair_group: np.ndarray, pair_start: np.ndarray, pair_len: np.ndarray,
-                  pair_weight: np.ndarray, n_groups: int, hw: HardwareConfig) -> np.ndarray:
-    """Per group, the sum over its steps of the bank-conflict depth of per-element requests.
+                  pair_weight: np.ndarray, steps: np.ndarray, hw: HardwareConfig
+                  ) -> DepthEstimate:
+    """Sum over all steps of the bank-conflict depth of per-element requests.
 
     Pair ``i`` is a fibre of ``pair_len[i]`` elements stored from element ``pair_start[i]``
     that ``pair_weight[i]`` multipliers of group ``pair_group[i]`` read one element per step
-    (step ``s`` requests element ``pair_start[i] + s``). Pairs must be sorted by group.
+    (step ``s`` requests element ``pair_start[i] + s``); group ``g`` takes ``steps[g]`` steps.
+    Steps are cut into blocks of one line's worth of elements (a fibre changes bank once per
+    block). Up to ``hw.depth_budget`` elements every block is counted; above, every
+    ``stride``-th block of each group (random phase, systematic sample) and the total is the
+    ratio estimate with its 95% bound.
     """
-    out = np.zeros(n_groups, dtype=np.int64)
+    block = hw.elements_per_line
+    n_groups = steps.size
     total = int(pair_len.sum())
     if total == 0:
-        return out
-    steps = np.zeros(n_groups, dtype=np.int64)
-    np.maximum.at(steps, pair_group, pair_len)
-    step_base = np.cumsum(steps) - steps  # first global step of every group
-    pos = positions(pair_len)
-    address = np.repeat(pair_start.astype(np.int64), pair_len) + pos
+        return DepthEstimate(total=0, sampled_fraction=1.0, error_bound=0.0)
+    stride = max(1, -(-total // hw.depth_budget))
+    phase = np.random.default_rng(hw.seed).integers(0, stride, size=n_groups) if stride > 1 \
+        else np.zeros(n_groups, dtype=np.int64)
+    n_blocks = ceil_div(steps, block)
+    # the kept blocks of every group, numbered 0..units-1 (group-major)
+    kept = np.where(n_blocks > phase, (n_blocks - phase - 1) // stride + 1, 0)
+    unit_base = np.cumsum(kept) - kept
+    ph = phase[pair_group]
+    pair_blocks = ceil_div(pair_len, block)
+    count = np.where(pair_blocks > ph, (pair_blocks - ph - 1) // stride + 1, 0)
+    owner = np.repeat(np.arange(pair_len.size), count)
+    j = positions(count)
+    blk = ph[owner] + stride * j
+    unit = unit_base[pair_group[owner]] + j
+    length = np.minimum(block, pair_len[owner] - block * blk)
+    element_owner = np.repeat(np.arange(owner.size), length)
+    t = positions(length)
+    address = pair_start[owner][element_owner] + block * blk[element_owner] + t
     bank = (address * hw.element_bytes // hw.cache_line_bytes) % hw.n_banks
-    step = np.repeat(step_base[pair_group], pair_len) + pos
-    key = step * hw.n_banks + bank
-    weight = np.repeat(pair_weight.astype(np.int64), pair_len)
+    key = (unit[element_owner] * block + t) * hw.n_banks + bank
+    weight = pair_weight[owner][element_owner]
+    depth = _step_depth(key, weight, hw)
+    units = int(kept.sum())
+    y = np.bincount(depth[0] // block, weights=depth[1], minlength=units)
+    unit_group = np.repeat(np.arange(n_groups), kept)
+    unit_blk = phase[unit_group] + stride * positions(kept)
+    x = np.minimum(block, steps[unit_group] - block * unit_blk).astype(np.float64)
+    return _ratio(y, x, float(steps.sum()), int(n_blocks.sum()), stride)
+
+
+def _step_depth(key: np.ndarray, weight: np.ndarray, hw: HardwareConfig) -> tuple[
+        np.ndarray, np.ndarray]:
+    """(step id, depth) of every step from (step * n_banks + bank) keys and request weights."""
     order = np.argsort(key, kind="stable")
     key = key[order]
     weight = weight[order]
@@ -105,10 +135,24 @@ def element_depth(pair_group: np.ndarray, pair_start: np.ndarray, pair_len: np.n
     step_run = np.flatnonzero(np.r_[True, run_step[1:] != run_step[:-1]])
     worst = np.maximum.reduceat(per_bank, step_run)
     requests = np.add.reduceat(per_bank, step_run)
-    depth = np.maximum(worst, ceil_div(requests, hw.cache_ports))
-    group_of_step = np.searchsorted(step_base, run_step[step_run], side="right") - 1
-    np.add.at(out, group_of_step, depth)
-    return out
+    return run_step[step_run], np.maximum(worst, ceil_div(requests, hw.cache_ports))
+
+
+def _ratio(y: np.ndarray, x: np.ndarray, all_steps: float, all_units: int,
+           stride: int) -> DepthEstimate:
+    if stride == 1:
+        return DepthEstimate(total=int(round(float(y.sum()))), sampled_fraction=1.0,
+                             error_bound=0.0)
+    ratio = float(y.sum() / x.sum()) if x.sum() > 0 else 0.0
+    n = y.size
+    fraction = n / max(1, all_units)
+    if n > 1:
+        residual = float(np.square(y - ratio * x).sum()) / (n - 1)
+        error = 1.96 * all_units * math.sqrt(max(0.0, (1.0 - fraction) * residual / n))
+    else:
+        error = ratio * all_steps
+    return DepthEstimate(total=int(round(ratio * all_steps)), sampled_fraction=fraction,
+                         error_bound=error)
 
 
 def range_depth(lo: np.ndarray, hi: np.ndarray, hw: HardwareConfig) -> np.ndarray:
@@ -124,24 +168,23 @@ def range_depth(lo: np.ndarray, hi: np.ndarray, hw: HardwareConfig) -> np.ndarra
     e = hw.elements_per_line
     banks = hw.n_banks
     count = hi - lo
-    nonempty = count > 0
     first_line = lo // e
-    last_line = np.where(nonempty, (hi - 1) // e, first_line)
-    n_lines = np.where(nonempty, last_line - first_line + 1, 0)
+    n_lines = np.where(count > 0, (hi - 1) // e - first_line + 1, 0)
     first_count = np.minimum(count, e - lo % e)
     last_count = (hi - 1) % e + 1
-    last_pos = (n_lines - 1) % banks
-    best = np.zeros(lo.size, dtype=np.int64)
-    for p in (0, 1, 2):
-        candidate_pos = np.full(lo.size, p, dtype=np.int64)
-        best = np.maximum(best, _position_load(candidate_pos, n_lines, last_pos, first_count,
-                                               last_count, e, banks))
-    best = np.maximum(best, _position_load(last_pos, n_lines, last_pos, first_count,
-                                           last_count, e, banks))
-    single = n_lines == 1
-    best = np.where(single, count, best)
+    # up to n_banks lines every line has its own bank: the fullest line decides
+    best = np.where(n_lines >= 3, e, np.maximum(first_count, np.where(n_lines == 2,
+                                                                       last_count, 0)))
+    wide = np.flatnonzero(n_lines > banks)
+    if wide.size:
+        nl, fc, lc = n_lines[wide], first_count[wide], last_count[wide]
+        last_pos = (nl - 1) % banks
+        load = np.zeros(wide.size, dtype=np.int64)
+        for candidate in (np.zeros_like(nl), np.ones_like(nl), np.full_like(nl, 2), last_pos):
+            load = np.maximum(load, _position_load(candidate, nl, last_pos, fc, lc, e, banks))
+        best[wide] = load
     depth = np.maximum(best, ceil_div(count, hw.cache_ports))
-    return np.where(nonempty, depth, 0)
+    return np.where(count > 0, depth, 0)
 
 
 def _position_load(p: np.ndarray, n_lines: np.ndarray, last_pos: np.ndarray,
@@ -183,5 +226,11 @@ def miss_rounds(outcome_miss: np.ndarray, lines: np.ndarray, fiber_start: np.nda
     round_group = group[run_start][any_miss]
     round_step = np.minimum.reduceat(step, run_start)[any_miss]  # earliest step needing it
     width = int(round_step.max()) + 1
-    pairs = np.unique(round_group * width + round_step)  # misses at one step share a round
-    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
+    key = round_group * width + round_step  # misses needed at one step share a round
+    if n_groups * width <= 32_000_000:  # distinct (group, step) pairs via a bitmap
+        seen = np.zeros(n_groups * width, dtype=bool)
+        seen[key] = True
+        return np.count_nonzero(seen.reshape(n_groups, width), axis=1).astype(np.int64)
+    key = np.sort(key)
+    key = key[np.r_[True, key[1:] != key[:-1]]]
+    return np.bincount(key // width, minlength=n_groups).astype(np.int64)

@@ -96,10 +96,10 @@ class HardwareConfig:
     lru_engine: str = "auto"  # numba (exact, optional dependency), numpy, or auto
     # Bank depth: above this many requested elements per run, count a seeded random sample
     # of the batches exactly and scale (ratio estimate with a 95% error bound).
-    depth_budget: int = 400_000
+    depth_budget: int = 200_000
     # Inner product: above this many line accesses, simulate a sample of the batches (each
     # after its predecessor as warm-up).
-    ip_trace_budget: int = 4_000_000
+    ip_trace_budget: int = 1_000_000
     seed: int = 0
 
     def __post_init__(self) -> None:

@@ -83,7 +83,7 @@ def inner_product(ops: Operands, dataflow: Dataflow, hw: HardwareConfig,
     lo, hi = _column_requests(ops, simulated, k_lo, k_hi, columns)
     waits, missing, cache_fraction = _misses(lo, hi, hw)
     keep = np.isin(simulated, chosen)
-    per = (-1, n_cols)
+    per = (simulated.size, n_cols)
     depth = range_depth(lo, hi, hw).reshape(per)[keep].sum(axis=1)
     rounds = waits.reshape(per)[keep].sum(axis=1)
     misses = missing.reshape(per)[keep].sum(axis=1)

@@ -32,6 +32,7 @@ class SparseLayer:
     nnz_a: int
     nnz_b: int
     operands: str = "marginals"  # "marginals" (real row/column counts) or "uniform"
+    layer_dir: Path | None = None  # real operands in the artifact's layer-folder layout
 
     @property
     def key(self) -> str:
@@ -45,12 +46,16 @@ class SparseLayer:
         the layer's own row and column counts.
         """
         shape = f"{self.m}x{self.k}x{self.n}:{self.nnz_a}:{self.nnz_b}"
+        if self.layer_dir is not None:
+            return f"{self.key}:dir:{self.layer_dir}"
         if self.operands == "marginals" and layer_marginals(self.model, self.layer) is not None:
             return f"{self.key}:{shape}"
         return shape
 
     def problem(self, seed: int) -> SpGemmProblem:
         """Seeded operands: the layer's real row/column counts when known, else uniform."""
+        if self.layer_dir is not None:
+            return self._from_dir(self.layer_dir)
         salt = int.from_bytes(hashlib.sha256(self.signature.encode()).digest()[:4], "little")
         marginals = layer_marginals(self.model, self.layer) if self.operands == "marginals" \
             else None
@@ -65,6 +70,40 @@ class SparseLayer:
         a = realise(a_rows, a_cols, rng, f"layer {self.key} A")
         b = realise(marginals["b_row_nnz"], marginals["b_col_nnz"], rng, f"layer {self.key} B")
         return SpGemmProblem(a=a, b=b, name=self.key)
+
+    def _from_dir(self, folder: Path) -> SpGemmProblem:
+        from flexsa.sparse.layerdir import load_layer_dir
+
+        problem = load_layer_dir(folder)
+        if (problem.m, problem.n, problem.k) != (self.m, self.n, self.k):
+            raise WorkloadError(f"layer folder {str(folder)!r}: M, N, K = {problem.m}, "
+                                f"{problem.n}, {problem.k} but layer {self.key} has {self.m}, "
+                                f"{self.n}, {self.k}")
+        return SpGemmProblem(a=problem.a, b=problem.b, name=self.key)
+
+
+def find_layer_dir(root: Path, model: str, layer: int) -> Path | None:
+    """The artifact's folder of one layer under ``root`` (``Models`` or a model folder)."""
+    name = f"bench_{model}_{layer}"
+    for candidate in (root / model / name, root / name):
+        if (candidate / "layer_data" / "layer_info.json").is_file() or (
+                candidate / "layer_info.json").is_file():
+            return candidate
+    return None
+
+
+def attach_layer_dirs(layers: Sequence[SparseLayer], root: Path) -> list[SparseLayer]:
+    """Layers whose folder exists under ``root`` read their real operands from it."""
+    from dataclasses import replace
+
+    if not root.is_dir():
+        raise WorkloadError(f"--operands {str(root)!r}: not a directory (use marginals, "
+                            "uniform or the artifact's Models folder)")
+    found = [replace(ly, layer_dir=find_layer_dir(root, ly.model, ly.layer)) for ly in layers]
+    if not any(ly.layer_dir for ly in found):
+        raise WorkloadError(f"--operands {str(root)!r}: no layer folder found (expected "
+                            "MODEL/bench_MODEL_I/layer_data/layer_info.json)")
+    return found
 
 
 def load_layers(path: Path = LAYERS_CSV, operands: str = "marginals") -> list[SparseLayer]:

@@ -1,7 +1,8 @@
 """Cheap dataflow predictor: pick IP/OP/Gust (M) without simulating them.
 
-It evaluates the engine's timing formulas on features that cost O(nnz) index arithmetic and
-no sparse-sparse product and no cache simulation:
+Reference profile: the cost models' own terms evaluated on estimated features
+(:mod:`flexsa.sparse.estimate`). Ideal profile: the engine's pipelined formulas on features
+that cost O(nnz) index arithmetic and no sparse-sparse product and no cache simulation:
 
 * fibre lengths (``indptr`` differences), greedy batch packing of A rows, the longest B row
   each OP batch / Gustavson row touches (``maximum.reduceat``), products per output row
@@ -19,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from flexsa.sparse.config import M_DATAFLOWS, Dataflow, HardwareConfig, Profile
+from flexsa.sparse.estimate import gustavson_estimate, inner_estimate, outer_estimate
 from flexsa.sparse.fibers import ceil_div as _ceil_div
 from flexsa.sparse.fibers import chunks as _chunks
 from flexsa.sparse.fibers import greedy_pack as _greedy_pack
@@ -44,74 +46,13 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     """Estimated cycles of IP_M, OP_M and Gust_M and the predicted best."""
     if hw.profile is Profile.IDEAL:
         return _predict_ideal(a, b, hw)
-    a_row_len = np.diff(a.indptr)
-    b_row_len = np.diff(b.indptr)
     n_out = b.shape[1]
-    a_col_len = np.bincount(a.indices, minlength=a.shape[1])
-    lines_b = int(_ceil_div(int(b.nnz) * hw.element_bytes, hw.cache_line_bytes))
-    fits = int(b.nnz) * hw.element_bytes <= hw.cache_bytes
-    step = 1 + hw.step_cycles if hw.profile is Profile.REFERENCE else 1
-    lat = hw.dram_latency_cycles
-    fill_per_nnz = hw.stationary_element_cycles
-    b_len, prod_row, c_row = _row_products(a, a_row_len, b_row_len, n_out)
-    fill = fill_per_nnz * a.nnz
-
-    chunk_len, _ = _chunks(a_row_len, hw.n_mult)
-    batches = int(_greedy_pack(chunk_len, hw.n_mult)[-1]) + 1 if chunk_len.size else 0
-    col_steps = n_out if hw.profile is Profile.REFERENCE else int((np.diff(
-        b.tocsc().indptr) > 0).sum())
-    # a column's lines are requested in one step: at most one DRAM round trip per column
-    ip_miss_rounds = min(col_steps, lines_b) * (1 if fits else batches)
-    ip = fill + batches * (col_steps * step + hw.step_cycles + lat + hw.tree_levels) + \
-        ip_miss_rounds * lat
-
-    ks = np.repeat(np.arange(a.shape[1]), a_col_len)
-    starts = np.arange(0, a.nnz, hw.n_mult)
-    op_steps = np.maximum.reduceat(b_row_len[ks], starts) if a.nnz else np.zeros(0)
-    op_batches = starts.size
-    batch_of = np.arange(a.nnz) // hw.n_mult
-    first_pair = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])] if \
-        a.nnz else np.zeros(0, dtype=bool)
-    pair_lines = _ceil_div(b_row_len[ks[first_pair]] * hw.element_bytes, hw.cache_line_bytes)
-    lines_per_batch = np.bincount(batch_of[first_pair], weights=pair_lines,
-                                  minlength=op_batches)
-    rows_per_batch = np.bincount(batch_of[first_pair], minlength=op_batches)
-    op_miss_rounds = float(_expected_rounds(op_steps, lines_per_batch, rows_per_batch).sum())
-    merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())
-    op = fill + float(op_steps.sum()) * step + op_batches * (hw.step_cycles + lat) + \
-        op_miss_rounds * lat + merge
-
-    chunk_starts = np.cumsum(chunk_len) - chunk_len
-    g_steps = np.maximum.reduceat(b_len, chunk_starts) if a.nnz else np.zeros(0, np.int64)
-    line_per_nnz = _ceil_div(b_len * hw.element_bytes, hw.cache_line_bytes)
-    g_lines = np.add.reduceat(line_per_nnz, chunk_starts) if a.nnz else np.zeros(0, np.int64)
-    if fits:  # compulsory misses only: the fraction of B not yet touched by earlier chunks
-        before = (np.cumsum(g_lines) - g_lines).astype(np.float64)
-        miss_fraction = np.exp(-before / max(1, lines_b))
-    else:
-        miss_fraction = np.full(g_lines.size, 1.0 - hw.cache_bytes / max(
-            1, int(b.nnz) * hw.element_bytes))
-    g_miss_rounds = float(_expected_rounds(g_steps, g_lines * miss_fraction,
-                                           chunk_len * miss_fraction).sum())
-    units = int(chunk_len.size)
-    long_rows = a_row_len > hw.n_mult
-    gust_merge = float((c_row + hw.merge_row_overhead)[long_rows].sum())
-    a_lines = int(_ceil_div(int(a.nnz) * hw.element_bytes, hw.cache_line_bytes))
-    gust = fill + float(g_steps.sum()) * step + units * hw.step_cycles + min(
-        units, a_lines) * lat + g_miss_rounds * lat + gust_merge
-    estimates = {Dataflow.IP_M: float(ip), Dataflow.OP_M: float(op), Dataflow.GUST_M: float(gust)}
+    _, _, c_row = _row_products(a, np.diff(a.indptr), np.diff(b.indptr), n_out)
+    estimates = {Dataflow.IP_M: inner_estimate(a, b, hw),
+                 Dataflow.OP_M: outer_estimate(a, b, c_row, hw),
+                 Dataflow.GUST_M: gustavson_estimate(a, b, c_row, hw)}
     best = min(M_DATAFLOWS, key=lambda flow: estimates[flow])
     return Prediction(best=best, estimates=estimates)
-
-
-def _expected_rounds(steps: np.ndarray, missing_lines: np.ndarray,
-                     first_lines: np.ndarray) -> np.ndarray:
-    """Expected DRAM rounds per batch: each fibre's first line is needed at step 0; the other
-    missing lines fall on random steps, and lines needed at the same step share a round."""
-    steps = np.maximum(np.asarray(steps, dtype=np.float64), 1.0)
-    first = np.minimum(1.0, np.asarray(first_lines, dtype=np.float64))
-    extra = np.maximum(0.0, np.asarray(missing_lines, dtype=np.float64) - first_lines)
-    return first + steps * (1.0 - np.exp(-extra / steps))
 
 
 def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:

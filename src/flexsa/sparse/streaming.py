@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from flexsa.sparse.banks import DepthEstimate, choose_groups, element_depth, miss_rounds, \
-    ratio_estimate
+from flexsa.sparse.banks import DepthEstimate, element_depth, miss_rounds
 from flexsa.sparse.cache import CacheOutcome, simulate_lru
 from flexsa.sparse.config import HardwareConfig
 from flexsa.sparse.fibers import ranges
@@ -71,14 +70,7 @@ def row_stream(pair_group: np.ndarray, pair_k: np.ndarray, pair_weight: np.ndarr
                          steps, outcome.sampled_fraction == 1.0, hw)
 
     def depth() -> DepthEstimate:
-        chosen = choose_groups(distinct, hw.depth_budget, hw.seed)
-        keep = np.zeros(n_groups, dtype=bool)
-        keep[chosen] = True
-        sel = keep[pair_group]
-        renumber = np.cumsum(keep) - 1
-        per_group = element_depth(renumber[pair_group[sel]], pair_start[sel], pair_len[sel],
-                                  pair_weight[sel], chosen.size, hw)
-        return ratio_estimate(per_group, steps, chosen, n_groups)
+        return element_depth(pair_group, pair_start, pair_len, pair_weight, steps, hw)
 
     return Stream(steps=steps, distinct=distinct, products=products,
                   outputs=np.zeros(n_groups, dtype=np.int64) if outputs is None else outputs,

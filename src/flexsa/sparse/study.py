@@ -21,8 +21,8 @@ from flexsa.sparse.designs import (
     design_cycles,
     designs,
 )
-from flexsa.sparse.results import DataflowResult
 from flexsa.sparse.layers import SparseLayer, run_layer
+from flexsa.sparse.results import DataflowResult
 
 
 def evaluate_signature(layer: SparseLayer, hw: HardwareConfig, seed: int) -> dict[str, Any]:
