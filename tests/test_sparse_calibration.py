@@ -9,9 +9,10 @@ from flexsa.sparse.config import ALL_DATAFLOWS, reference_config
 from flexsa.sparse.engine import simulate
 from flexsa.sparse.formats import builtin_case_path, load_case
 
-# Relative error bounds per dataflow, as documented in docs/flexagon.md (measured:
-# IP_M -4.2%, IP_N +11.8%, OP_M -3.3%, OP_N -9.7%, Gust_M -5.9%, Gust_N +0.6%).
-TOLERANCE = {"IP_M": 0.06, "IP_N": 0.13, "OP_M": 0.05, "OP_N": 0.11, "Gust_M": 0.07,
+# Relative error bounds per dataflow, as documented in docs/flexagon.md (measured with the
+# bank model of spec 6.1, nothing fitted: IP_M +8.4%, IP_N +10.2%, OP_M -3.6%, OP_N -1.7%,
+# Gust_M -7.2%, Gust_N -1.1%).
+TOLERANCE = {"IP_M": 0.09, "IP_N": 0.11, "OP_M": 0.04, "OP_N": 0.02, "Gust_M": 0.08,
              "Gust_N": 0.02}
 
 

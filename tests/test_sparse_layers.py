@@ -18,7 +18,9 @@ def test_all_511_layers_in_file_order() -> None:
     assert model_names(layers) == ["Alexnet", "Vgg", "Squeezenet", "Resnets", "SSD-Resnets",
                                    "SSD-Mobilenets", "DistilBert", "MobileBert"]
     assert sum(ly.model == "MobileBert" for ly in layers) == 316
-    assert len({ly.signature for ly in layers}) == 245
+    assert len({ly.signature for ly in layers}) == 511  # each its own real marginals
+    uniform = load_layers(operands="uniform")
+    assert len({ly.signature for ly in uniform}) == 245  # equal shapes and counts share
     first = layers[0]
     assert (first.m, first.n, first.k, first.nnz_a, first.nnz_b) == (64, 45796, 363, 6970,
                                                                     16623948)

@@ -144,5 +144,10 @@ def gustavson_estimate(a: sp.csr_matrix, b: sp.csr_matrix, c_row: np.ndarray,
     rows = np.repeat(np.arange(a.shape[0]), a_row_len)
     prod_row = np.bincount(rows, weights=b_len, minlength=a.shape[0])
     merge = merge_rows(np.where(n_chunks > 1, n_chunks, 0), prod_row, np.rint(c_row), hw)[0]
+    # the root drains each unit's merged fibre at one element per cycle
+    chunk_products = segment_reduce(np.add, b_len, chunk_len).astype(np.float64)
+    chunk_c = np.repeat(c_row, n_chunks)
+    drain = np.minimum(chunk_products, chunk_c * (1.0 - np.exp(
+        -chunk_products / np.maximum(chunk_c, 1.0)))).sum()
     return float(fill + steps.sum() * hw.step_cycles + depth + rounds *
-                 hw.dram_latency_cycles + merge)
+                 hw.dram_latency_cycles + merge + drain)

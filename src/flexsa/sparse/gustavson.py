@@ -27,20 +27,16 @@ def gustavson(ops: Operands, dataflow: Dataflow, hw: HardwareConfig,
     n_units = int(unit_of_chunk[-1]) + 1 if unit_of_chunk.size else 0
     unit_nnz = np.bincount(unit_of_chunk, weights=chunk_len, minlength=n_units).astype(np.int64)
     fill = timing.fill(np.cumsum(unit_nnz) - unit_nnz, unit_nnz, hw)
-    # Output of each unit: rows that fit are final, merged on the fly.
     n_chunks = np.where(ops.a_row_len > 0, ceil_div(ops.a_row_len, hw.n_mult), 0)
-    first_chunk = np.cumsum(n_chunks) - n_chunks
-    single_rows = np.flatnonzero(n_chunks == 1)
-    out_u = np.zeros(n_units, dtype=np.int64)
-    np.add.at(out_u, unit_of_chunk[first_chunk[single_rows]], ops.c_row_nnz[single_rows])
+    out_u = _unit_outputs(ops, chunk_len, unit_of_chunk, n_chunks, n_units)
     unit_of_nnz = np.repeat(unit_of_chunk, chunk_len)
     stream = row_stream(unit_of_nnz, ops.a.indices.astype(np.int64),
                         np.ones(int(ops.a.nnz), dtype=np.int64), n_units, ops.b, hw,
-                        outputs=out_u)
+                        outputs=np.rint(out_u).astype(np.int64))
     cost = timing.stream(stream, hw)
-    root = 0
-    if timing.gustavson_one_row:  # the root emits one element per cycle
-        root = int(np.maximum(0, out_u - stream.steps * (1 + hw.step_cycles)).sum())
+    # The root of the merge tree emits one element per cycle: a unit's merged fibre (final
+    # row, or a partial fibre of a long row) drains after its streaming steps (reference).
+    root = int(np.rint(out_u).sum()) if timing.gustavson_one_row else 0
     long_rows = n_chunks > 1
     merge, merge_reads, merge_writes = merge_rows(np.where(long_rows, n_chunks, 0),
                                                   ops.prod_row, ops.c_row_nnz, hw)
@@ -59,3 +55,18 @@ def gustavson(ops: Operands, dataflow: Dataflow, hw: HardwareConfig,
         psram_demand=long_products * hw.element_bytes,  # one long row at a time
         estimate=cost.estimate)
     return finish(dataflow, hw, ops, counts)
+
+
+def _unit_outputs(ops: Operands, chunk_len: np.ndarray, unit_of_chunk: np.ndarray,
+                  n_chunks: np.ndarray, n_units: int) -> np.ndarray:
+    """Elements each unit's merge emits: the whole C row for a row that fits in one chunk;
+    for a chunk of a longer row, the expected distinct columns of its products among the
+    row's ``nnz(C row)`` (products spread uniformly over them)."""
+    chunk_row = np.repeat(np.arange(ops.a_row_len.size), n_chunks)
+    per_nnz = ops.b_row_len[ops.a.indices].astype(np.float64)
+    products = np.add.reduceat(per_nnz, np.cumsum(chunk_len) - chunk_len) if \
+        per_nnz.size else np.zeros(0)
+    c_row = ops.c_row_nnz[chunk_row].astype(np.float64)
+    covered = c_row * (1.0 - np.exp(-products / np.maximum(c_row, 1.0)))
+    out = np.where(n_chunks[chunk_row] == 1, c_row, np.minimum(products, covered))
+    return np.bincount(unit_of_chunk, weights=out, minlength=n_units)

@@ -15,7 +15,7 @@ from flexsa.errors import WorkloadError
 from flexsa.sparse.config import ALL_DATAFLOWS, Dataflow, HardwareConfig
 from flexsa.sparse.engine import DataflowResult, LayerOperands, analyse_operands
 from flexsa.sparse.formats import SpGemmProblem, generate_problem
-from flexsa.sparse.marginals import layer_marginals, realise, spread
+from flexsa.sparse.marginals import layer_marginals, random_counts, realise
 
 LAYERS_CSV = Path(__file__).parent / "data" / "flexagon_layers.csv"
 
@@ -65,8 +65,8 @@ class SparseLayer:
         rng = np.random.default_rng(seed * 1_000_003 + salt)
         a_rows = marginals["a_row_nnz"]
         a_cols = marginals.get("a_col_nnz")
-        if a_cols is None:  # not in the artifact: spread evenly over the columns
-            a_cols = spread(int(a_rows.sum()), self.k, rng)
+        if a_cols is None:  # not in the artifact: uniformly random column counts
+            a_cols = random_counts(int(a_rows.sum()), self.k, self.m, rng)
         a = realise(a_rows, a_cols, rng, f"layer {self.key} A")
         b = realise(marginals["b_row_nnz"], marginals["b_col_nnz"], rng, f"layer {self.key} B")
         return SpGemmProblem(a=a, b=b, name=self.key)

@@ -90,11 +90,18 @@ def _check(rows: np.ndarray, cols: np.ndarray, label: str) -> None:
                             f"number of rows ({rows.size})")
 
 
-def spread(total: int, size: int, rng: np.random.Generator) -> np.ndarray:
-    """``total`` nonzeros over ``size`` lines as evenly as possible (random remainder)."""
-    base = np.full(size, total // size, dtype=np.int64)
-    base[rng.choice(size, size=total % size, replace=False)] += 1
-    return base
+def random_counts(total: int, size: int, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """``total`` nonzeros over ``size`` lines at uniformly random positions (multinomial
+    counts), each count at most ``cap``: for operands whose column counts are not known."""
+    if total > size * cap:
+        raise WorkloadError(f"{total} nonzeros do not fit in {size} lines of {cap}")
+    counts = rng.multinomial(total, np.full(size, 1.0 / size)).astype(np.int64)
+    while (counts > cap).any():  # move the excess to random lines with room
+        excess = int(np.maximum(0, counts - cap).sum())
+        counts = np.minimum(counts, cap)
+        room = np.flatnonzero(counts < cap)
+        np.add.at(counts, rng.choice(room, size=excess), 1)
+    return counts
 
 
 @lru_cache(maxsize=1)
