@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -31,26 +32,38 @@ def flexagon(
     no_figures: bool = typer.Option(False, "--no-figures", help="skip the figures"),
 ) -> None:
     """Cycles of SIGMA-, SpArch-, GAMMA-like and Flexagon per layer and model; summary.json."""
-    import json
     import time
-    from datetime import UTC, datetime
 
-    from flexsa.report.output import csv_text, dumps, print_table, provenance
-    from flexsa.report.progress import make_progress
     from flexsa.sparse.config import Profile, config_for, parse_profile
-    from flexsa.sparse.layers import SparseLayer, load_layers, model_names
-    from flexsa.sparse.study import (
-        evaluate_signature,
-        representative,
-        summarise,
-        write_figures,
-    )
 
     if conversion_cost < 0:
         raise ConfigError(f"--conversion-cost must be >= 0, got {conversion_cost}")
+    if max_layers < 0:
+        raise ConfigError(f"--max-layers must be >= 0, got {max_layers}")
     timing = parse_profile(profile)
     # The published runs did not time output writes (spec section 6); the ideal profile does.
     hw = config_for(timing, time_output_writes=timing is not Profile.REFERENCE)
+    layers, chosen = _select_layers(operands, models, max_layers or (6 if quick else 0))
+    config = {"profile": hw.profile.value, "seed": seed, "operands": operands,
+              "hardware": hw.as_dict(), "models": chosen,
+              "layers_per_model": max_layers or (6 if quick else "all"),
+              "with_n_variants": with_n_variants, "conversion_cycles_per_nnz": conversion_cost}
+    run_key = {"profile": hw.profile.value, "seed": seed, "operands": operands,
+               "hardware": hw.as_dict()}
+    records_path = _open_run(out, run_key)
+    records = _read_records(records_path)
+    started = time.perf_counter()
+    simulated = _simulate_missing(layers, records, records_path, hw, seed)
+    _write_outputs(out, layers, records, hw, config, with_n_variants, conversion_cost,
+                   {"simulated_now": simulated,
+                    "seconds": round(time.perf_counter() - started, 2)}, no_figures)
+
+
+def _select_layers(operands: str, models: list[str] | None, limit: int) -> tuple[list[Any],
+                                                                                 list[str]]:
+    """The layers to run (operands attached) and the chosen model names."""
+    from flexsa.sparse.layers import load_layers, model_names
+
     if operands in {"marginals", "uniform"}:
         layers = load_layers(operands=operands)
     else:
@@ -65,9 +78,6 @@ def flexagon(
         raise WorkloadError(f"unknown model {unknown[0]!r} in --models: use {', '.join(known)}")
     chosen = [lookup[name.lower()] for name in wanted] or known
     layers = [ly for ly in layers if ly.model in chosen]
-    if max_layers < 0:
-        raise ConfigError(f"--max-layers must be >= 0, got {max_layers}")
-    limit = max_layers or (6 if quick else 0)
     if limit:
         position: dict[str, int] = {}
         kept = []
@@ -76,55 +86,70 @@ def flexagon(
             if position[ly.model] <= limit:
                 kept.append(ly)
         layers = kept
-    config = {"profile": hw.profile.value, "seed": seed, "operands": operands,
-              "hardware": hw.as_dict(),
-              "models": chosen, "layers_per_model": limit or "all",
-              "with_n_variants": with_n_variants,
-              "conversion_cycles_per_nnz": conversion_cost}
+    return layers, chosen
+
+
+def _open_run(out: Path, run_key: dict[str, Any]) -> Path:
+    """Create/reuse the output directory; refuse one holding another run's records."""
+    import json
+
     out.mkdir(parents=True, exist_ok=True)
     records_path = out / "layers.jsonl"
     config_path = out / "run_config.json"
-    run_key = {"profile": hw.profile.value, "seed": seed, "operands": operands,
-               "hardware": hw.as_dict()}
-    if config_path.exists():
-        previous = json.loads(config_path.read_text())
-        if previous != run_key:
-            raise ConfigError(f"{str(out)!r} holds results of another profile/seed/operands/"
-                              "hardware: "
-                              "use a new --out directory")
+    if config_path.exists() and json.loads(config_path.read_text()) != run_key:
+        raise ConfigError(f"{str(out)!r} holds results of another profile/seed/operands/"
+                          "hardware: use a new --out directory")
     config_path.write_text(json.dumps(run_key, indent=2))
-    records = _read_records(records_path)
     if records_path.exists() and records_path.stat().st_size:
         with records_path.open("rb") as handle:  # a line cut by an interrupted run
             handle.seek(-1, 2)
             if handle.read(1) != b"\n":
                 with records_path.open("a") as sink:
                     sink.write("\n")
-    todo: dict[str, SparseLayer] = {}
+    return records_path
+
+
+def _simulate_missing(layers: list[Any], records: dict[str, Any], records_path: Path,
+                      hw: Any, seed: int) -> int:
+    """Simulate every layer signature not yet recorded, appending one JSON line each."""
+    import json
+
+    from flexsa.report.progress import make_progress
+    from flexsa.sparse.study import evaluate_signature
+
+    todo: dict[str, Any] = {}
     for layer in layers:
         if layer.signature not in records and layer.signature not in todo:
             todo[layer.signature] = layer
-    started = time.perf_counter()
     with make_progress() as progress, records_path.open("a") as sink:
         task = progress.add_task("flexagon layers", total=len(todo))
         for signature, layer in todo.items():
-            progress.update(task, description=f"{layer.key} ({signature})")
+            progress.update(task, description=f"{layer.key}")
             record = evaluate_signature(layer, hw, seed)
             sink.write(json.dumps(record) + "\n")
             sink.flush()
             records[signature] = record
             progress.advance(task)
-    elapsed = time.perf_counter() - started
+    return len(todo)
+
+
+def _write_outputs(out: Path, layers: list[Any], records: dict[str, Any], hw: Any,
+                   config: dict[str, Any], with_n_variants: bool, conversion_cost: float,
+                   timing: dict[str, Any], no_figures: bool) -> None:
+    from datetime import UTC, datetime
+
+    from flexsa.report.output import csv_text, dumps, provenance
+    from flexsa.sparse.study import representative, summarise, write_figures
+
     summary = summarise(layers, records, hw, with_n_variants, conversion_cost)
     rows = summary.pop("layer_rows")
     summary["representative_layers"] = representative(layers, records)
-    summary["run"] = {"layers": len(layers), "distinct_layers": len({ly.signature
-                                                                      for ly in layers})}
+    summary["run"] = {"layers": len(layers),
+                      "distinct_layers": len({ly.signature for ly in layers})}
     summary.update(provenance(config))
     # volatile metadata (dates, host timings) only here, so replay tests can ignore it
     summary["provenance"] = {
-        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "simulated_now": len(todo), "seconds": round(elapsed, 2),
+        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"), **timing,
         "predictor_seconds_total": summary["predictor"].pop("predictor_seconds_total"),
         "simulation_seconds_total": summary["predictor"].pop("simulation_seconds_total")}
     (out / "summary.json").write_text(dumps(summary) + "\n")
@@ -132,6 +157,12 @@ def flexagon(
     (out / "layers.csv").write_text(csv_text(flat))
     if not no_figures:
         write_figures(summary, out)
+    _print_summary(summary, hw, out)
+
+
+def _print_summary(summary: dict[str, Any], hw: Any, out: Path) -> None:
+    from flexsa.report.output import print_table
+
     table = []
     for model, entry in summary["models"].items():
         flows = entry["best_dataflow_per_layer"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -39,37 +40,11 @@ def simulate_cmd(
     from flexsa.report.output import print_json, provenance
     from flexsa.sparse.config import ALL_DATAFLOWS, config_for, parse_dataflow, parse_profile
     from flexsa.sparse.engine import simulate
-    from flexsa.sparse.formats import generate_problem, load_case, load_matrix, make_problem
 
     flows = ALL_DATAFLOWS if dataflow.strip().lower() == "all" else (parse_dataflow(dataflow),)
     hw = config_for(parse_profile(profile))
-    reference: dict[str, int] = {}
-    expected = None
-    source: dict[str, object]
-    sources = sum(x is not None for x in (case, a_file or b_file, layer_dir))
-    if sources > 1:
-        raise WorkloadError("give one of --case, --a/--b, --layer-dir or the synthetic sizes")
-    if layer_dir is not None:
-        from flexsa.sparse.layerdir import load_layer_dir
-
-        problem = load_layer_dir(layer_dir)
-        source = {"layer_dir": str(layer_dir)}
-    elif case is not None:
-        loaded = load_case(case)
-        problem, reference, expected = loaded.problem, loaded.reference_cycles, loaded.expected_c
-        source = {"case": str(case)}
-    elif a_file is not None or b_file is not None:
-        if a_file is None or b_file is None:
-            raise WorkloadError("--a and --b go together: give both matrix files")
-        problem = make_problem(load_matrix(a_file, "A"), load_matrix(b_file, "B"),
-                               name=a_file.stem)
-        source = {"a": str(a_file), "b": str(b_file)}
-    else:
-        if min(m, n, k) <= 0 or nnz_a < 0 or nnz_b < 0:
-            raise WorkloadError("give --case FILE, --a/--b files, or all of --m --n --k "
-                                "--nnz-a --nnz-b (sizes > 0, nnz >= 0)")
-        problem = generate_problem(m, n, k, nnz_a, nnz_b, seed=seed)
-        source = {"m": m, "n": n, "k": k, "nnz_a": nnz_a, "nnz_b": nnz_b, "seed": seed}
+    problem, reference, expected, source = _load_problem(
+        case, a_file, b_file, layer_dir, (m, n, k, nnz_a, nnz_b, seed))
     exact = (problem.a @ problem.b).tocsr()
     if expected is not None and not np.array_equal(exact.toarray(), expected):
         raise WorkloadError(f"case {str(case)!r}: its C differs from A @ B")
@@ -93,6 +68,11 @@ def simulate_cmd(
                                 for r, e in runs],
                     **provenance({"source": source, "hardware": hw.as_dict()})})
         return
+    _print_runs(problem, hw, runs, reference)
+
+
+def _print_runs(problem: Any, hw: Any, runs: Sequence[tuple[Any, float]],
+                reference: dict[str, int]) -> None:
     rows = []
     for result, error in runs:
         ref = reference.get(result.dataflow.value)
@@ -107,6 +87,38 @@ def simulate_cmd(
                        "reference", "diff", "C"], rows)
     typer.echo("C: computed in each dataflow's order and compared with scipy (ok = exact); "
                "miss rate = streamed-cache line misses per access")
+
+
+def _load_problem(case: Path | None, a_file: Path | None, b_file: Path | None,
+                  layer_dir: Path | None, synthetic: tuple[int, ...]) -> tuple[Any, ...]:
+    """(problem, reference cycles, expected C, source) from exactly one input option."""
+    from flexsa.sparse.formats import generate_problem, load_case, load_matrix, make_problem
+
+    reference: dict[str, int] = {}
+    expected = None
+    sources = sum(x is not None for x in (case, a_file or b_file, layer_dir))
+    if sources > 1:
+        raise WorkloadError("give one of --case, --a/--b, --layer-dir or the synthetic sizes")
+    if layer_dir is not None:
+        from flexsa.sparse.layerdir import load_layer_dir
+
+        return load_layer_dir(layer_dir), reference, expected, {"layer_dir": str(layer_dir)}
+    if case is not None:
+        loaded = load_case(case)
+        return loaded.problem, loaded.reference_cycles, loaded.expected_c, {"case": str(case)}
+    if a_file is not None or b_file is not None:
+        if a_file is None or b_file is None:
+            raise WorkloadError("--a and --b go together: give both matrix files")
+        problem = make_problem(load_matrix(a_file, "A"), load_matrix(b_file, "B"),
+                               name=a_file.stem)
+        return problem, reference, expected, {"a": str(a_file), "b": str(b_file)}
+    m, n, k, nnz_a, nnz_b, seed = synthetic
+    if min(m, n, k) <= 0 or nnz_a < 0 or nnz_b < 0:
+        raise WorkloadError("give --case FILE, --a/--b files, --layer-dir DIR, or all of --m "
+                            "--n --k --nnz-a --nnz-b (sizes > 0, nnz >= 0)")
+    problem = generate_problem(m, n, k, nnz_a, nnz_b, seed=seed)
+    return problem, reference, expected, {"m": m, "n": n, "k": k, "nnz_a": nnz_a,
+                                          "nnz_b": nnz_b, "seed": seed}
 
 
 def _print_wide_table(title: str, columns: Sequence[str],

@@ -118,6 +118,8 @@ def summarise(layers: Sequence[SparseLayer], records: Mapping[str, Mapping[str, 
             "match_rate": predictor_hits / n_layers if n_layers else 0.0,
             "geomean_slowdown_vs_oracle": _geomean(predictor_loss),
             "worst_slowdown_vs_oracle": max(predictor_loss, default=1.0),
+            "geomean_slowdown_when_wrong": _geomean([x for x in predictor_loss if x > 1.0])
+            or 1.0,
             "predictor_seconds_total": pred_seconds,
             "simulation_seconds_total": sim_seconds,
         },
