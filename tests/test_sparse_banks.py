@@ -128,3 +128,11 @@ def test_every_dataflow_runs_on_a_layer_folder(tmp_path: Path) -> None:
         c, result = simulate(loaded, flow, HW)
         assert result.cycles > 0
         np.testing.assert_array_equal(c.toarray(), loaded.a.toarray() @ loaded.b.toarray())
+
+
+def test_range_depth_keeps_the_shape_of_its_inputs() -> None:
+    lo = np.tile(np.arange(32), (4, 1))
+    hi = lo + np.array([[10], [100], [2000], [0]])
+    depth = range_depth(lo, hi, HW)
+    assert depth.shape == (4, 32)
+    assert depth[3].sum() == 0 and (depth[2] >= 64).all()

@@ -163,8 +163,9 @@ def range_depth(lo: np.ndarray, hi: np.ndarray, hw: HardwareConfig) -> np.ndarra
     and the last line of the range. Candidates p = 0, 1, 2 and the last line's position cover
     the maximum (the count of lines per position never increases with p).
     """
-    lo = np.asarray(lo, dtype=np.int64)
-    hi = np.asarray(hi, dtype=np.int64)
+    shape = np.broadcast_shapes(np.shape(lo), np.shape(hi))
+    lo = np.broadcast_to(np.asarray(lo, dtype=np.int64), shape).ravel()
+    hi = np.broadcast_to(np.asarray(hi, dtype=np.int64), shape).ravel()
     e = hw.elements_per_line
     banks = hw.n_banks
     count = hi - lo
@@ -184,7 +185,7 @@ def range_depth(lo: np.ndarray, hi: np.ndarray, hw: HardwareConfig) -> np.ndarra
             load = np.maximum(load, _position_load(candidate, nl, last_pos, fc, lc, e, banks))
         best[wide] = load
     depth = np.maximum(best, ceil_div(count, hw.cache_ports))
-    return np.where(count > 0, depth, 0)
+    return np.where(count > 0, depth, 0).reshape(shape)
 
 
 def _position_load(p: np.ndarray, n_lines: np.ndarray, last_pos: np.ndarray,

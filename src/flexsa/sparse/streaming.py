@@ -60,8 +60,10 @@ def row_stream(pair_group: np.ndarray, pair_k: np.ndarray, pair_weight: np.ndarr
     products = np.bincount(pair_group, weights=pair_len * pair_weight,
                            minlength=n_groups).astype(np.int64)
     row_first, row_lines = line_span(b.indptr[:-1], b_row_len, hw)
-    lines = ranges(row_first[pair_k], row_lines[pair_k])
-    owner = np.repeat(np.arange(pair_k.size), row_lines[pair_k])
+    accesses = int(row_lines[pair_k].sum())
+    traced = _traced_pairs(pair_k, row_first, row_lines, b.shape[0], hw)
+    lines = ranges(row_first[pair_k[traced]], row_lines[pair_k[traced]])
+    owner = traced[np.repeat(np.arange(traced.size), row_lines[pair_k[traced]])]
     outcome: CacheOutcome = simulate_lru(lines, hw.cache_sets, hw.cache_ways, hw.lru_budget,
                                          hw.seed, hw.lru_engine)
     access_group = pair_group[owner]
@@ -74,5 +76,27 @@ def row_stream(pair_group: np.ndarray, pair_k: np.ndarray, pair_weight: np.ndarr
 
     return Stream(steps=steps, distinct=distinct, products=products,
                   outputs=np.zeros(n_groups, dtype=np.int64) if outputs is None else outputs,
-                  rounds=rounds, misses=misses, accesses=outcome.accesses,
+                  rounds=rounds, misses=misses, accesses=accesses,
                   cache_sampled_fraction=outcome.sampled_fraction, depth=depth)
+
+
+def _traced_pairs(pair_k: np.ndarray, row_first: np.ndarray, row_lines: np.ndarray,
+                  n_rows: int, hw: HardwareConfig) -> np.ndarray:
+    """Pairs whose line accesses go through the LRU model.
+
+    When no cache set ever holds more distinct lines of the streamed operand than it has ways,
+    LRU never evicts: only the first access of every line misses. The first access of a line
+    of row k is by the first pair reading row k (or its neighbour sharing the boundary line),
+    so tracing only the first pair of every row gives the exact misses (and rounds) with a
+    trace of nnz / elements-per-line lines instead of one per pair.
+    """
+    every = np.arange(pair_k.size)
+    if n_rows == 0 or pair_k.size == 0:
+        return every
+    all_lines = ranges(row_first, row_lines)
+    distinct = np.unique(all_lines)
+    per_set = np.bincount(distinct % hw.cache_sets, minlength=hw.cache_sets)
+    if int(per_set.max()) > hw.cache_ways:
+        return every
+    _, first = np.unique(pair_k, return_index=True)
+    return np.sort(first)
