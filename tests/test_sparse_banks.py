@@ -136,3 +136,46 @@ def test_range_depth_keeps_the_shape_of_its_inputs() -> None:
     depth = range_depth(lo, hi, HW)
     assert depth.shape == (4, 32)
     assert depth[3].sum() == 0 and (depth[2] >= 64).all()
+
+
+def test_cli_layer_dir_and_operands_dir(tmp_path: Path, capsys) -> None:
+    import json
+
+    from flexsa.cli import main
+
+    problem = generate_problem(8, 12, 10, 30, 50, seed=7)
+    write_layer_dir(problem, tmp_path / "bench_X_0" / "layer_data")
+    with pytest.raises(SystemExit) as done:
+        main(["sparse", "simulate", "-d", "OP_M", "--layer-dir", str(tmp_path / "bench_X_0"),
+              "--json"])
+    assert done.value.code in (0, None)
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["results"][0]["c_max_abs_error"] == 0.0
+    (tmp_path / "bench_X_0" / "layer_data" / "A_csr_colpointer.in").write_text("x,")
+    with pytest.raises(SystemExit) as failed:
+        main(["sparse", "simulate", "-d", "OP_M", "--layer-dir", str(tmp_path / "bench_X_0")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert failed.value.code == 2 and len(err) == 1 and "A_csr_colpointer.in" in err[0]
+    with pytest.raises(SystemExit) as none:
+        main(["reproduce", "flexagon", "--out", str(tmp_path / "o"), "--operands",
+              str(tmp_path / "empty")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert none.value.code == 2 and len(err) == 1 and "--operands" in err[0]
+
+
+def test_layers_read_their_artifact_folders(tmp_path: Path) -> None:
+    from flexsa.sparse.layers import attach_layer_dirs, load_layers
+
+    layers = [ly for ly in load_layers() if ly.model == "MobileBert"][:2]
+    first = layers[0]
+    problem = generate_problem(first.m, first.n, first.k, 100, 120, seed=8)
+    write_layer_dir(problem, tmp_path / first.model / f"bench_{first.model}_{first.layer}"
+                    / "layer_data")
+    attached = attach_layer_dirs(layers, tmp_path)
+    assert attached[0].layer_dir is not None and attached[1].layer_dir is None
+    loaded = attached[0].problem(seed=0)
+    assert loaded.a.nnz == 100 and loaded.b.nnz == 120
+    assert attached[0].signature != layers[0].signature
+    wrong = replace(attached[0], m=first.m + 1)
+    with pytest.raises(WorkloadError, match="M, N, K"):
+        wrong.problem(seed=0)
