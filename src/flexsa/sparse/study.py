@@ -101,10 +101,8 @@ def summarise(layers: Sequence[SparseLayer], records: Mapping[str, Mapping[str, 
             "layers": len(model_layers),
         }
         if conversion_cycles_per_nnz > 0:
-            cost, path = chain_with_conversion(chain_options, [ly.nnz_b for ly in model_layers],
-                                               conversion_cycles_per_nnz)
-            entry["with_conversion"] = {"cycles": cost,
-                                        "dataflow_per_layer": [f.value for f in path]}
+            entry["with_conversion"] = _with_conversion(chain_options, model_layers,
+                                                        conversion_cycles_per_nnz)
         models[model] = entry
     geomean = {f"vs_{name}": _geomean([m["speedup"][f"vs_{name}"] for m in models.values()])
                for name in BASELINES}
@@ -112,22 +110,31 @@ def summarise(layers: Sequence[SparseLayer], records: Mapping[str, Mapping[str, 
     summary: dict[str, Any] = {
         "models": models,
         "geomean_speedup": geomean,
-        "predictor": {
-            "matches_oracle": predictor_hits,
-            "layers": n_layers,
-            "match_rate": predictor_hits / n_layers if n_layers else 0.0,
-            "geomean_slowdown_vs_oracle": _geomean(predictor_loss),
-            "worst_slowdown_vs_oracle": max(predictor_loss, default=1.0),
-            "geomean_slowdown_when_wrong": _geomean([x for x in predictor_loss if x > 1.0])
-            or 1.0,
-            "predictor_seconds_total": pred_seconds,
-            "simulation_seconds_total": sim_seconds,
-        },
+        "predictor": _predictor_stats(predictor_hits, n_layers, predictor_loss, pred_seconds,
+                                      sim_seconds),
         "area_power": {name: area_power(table[name], hw) for name in DESIGN_NAMES},
     }
     summary["perf_per_area"] = _perf_per_area(models, summary["area_power"])
     summary["layer_rows"] = layer_rows
     return summary
+
+
+def _with_conversion(options: list[dict[Dataflow, int]], model_layers: Sequence[SparseLayer],
+                     cycles_per_nnz: float) -> dict[str, Any]:
+    cost, path = chain_with_conversion(options, [ly.nnz_b for ly in model_layers],
+                                       cycles_per_nnz)
+    return {"cycles": cost, "dataflow_per_layer": [f.value for f in path]}
+
+
+def _predictor_stats(hits: int, n_layers: int, loss: Sequence[float], pred_seconds: float,
+                     sim_seconds: float) -> dict[str, Any]:
+    """The predictor's agreement with the oracle and the slowdown of its choices."""
+    return {"matches_oracle": hits, "layers": n_layers,
+            "match_rate": hits / n_layers if n_layers else 0.0,
+            "geomean_slowdown_vs_oracle": _geomean(loss),
+            "worst_slowdown_vs_oracle": max(loss, default=1.0),
+            "geomean_slowdown_when_wrong": _geomean([x for x in loss if x > 1.0]) or 1.0,
+            "predictor_seconds_total": pred_seconds, "simulation_seconds_total": sim_seconds}
 
 
 def _layer_row(layer: SparseLayer, results: Mapping[Dataflow, DataflowResult],
