@@ -90,6 +90,9 @@ def inner_product(ops: Operands, dataflow: Dataflow, hw: HardwareConfig,
     n_lines = np.where(hi > lo, (hi - 1) // e - lo // e + 1, 0).reshape(per)[keep].sum(axis=1)
     steps = np.full(n_batches, n_cols, dtype=np.int64)
     estimate = ratio_estimate(depth, steps, chosen, n_batches)
+    wait_estimate = ratio_estimate(rounds * hw.dram_latency_cycles, steps, chosen, n_batches)
+    estimate = DepthEstimate(total=estimate.total, sampled_fraction=estimate.sampled_fraction,
+                             error_bound=estimate.error_bound + wait_estimate.error_bound)
     scale = n_batches / max(1, chosen.size)
     stream = Stream(steps=steps, distinct=np.zeros(n_batches, dtype=np.int64),
                     products=products, outputs=np.zeros(n_batches, dtype=np.int64),
