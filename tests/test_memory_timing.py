@@ -15,7 +15,7 @@ from flexsa.sim import simulate_gemms, simulate_model
 from flexsa.sim.memory import block_timing, gemm_memory
 from flexsa.sim.memory_reference import reference_block, reference_stall
 from flexsa.sim.memory_spec import parse_memory
-from flexsa.workloads.layers import Gemm, Phase
+from flexsa.workloads.layers import Gemm, Im2col, Phase
 from flexsa.workloads.zoo import build_model
 
 PRESETS = ("1G1C", "1G4C", "4G4C", "1G1F", "4G1F")
@@ -30,12 +30,16 @@ def _small_arch(base: str, rows: int, cols: int, gbuf_mib: float, latency: int, 
 @settings(max_examples=60, deadline=None)
 @given(base=st.sampled_from(PRESETS), rows=st.sampled_from([2, 4]),
        cols=st.sampled_from([2, 4]), m=st.integers(1, 50), n=st.integers(1, 30),
-       k=st.integers(1, 40), port=st.sampled_from([1.0, 4.0, 16.0, math.inf]))
-def test_block_timing_equals_wave_by_wave_reference(base, rows, cols, m, n, k, port):
-    arch = _small_arch(base, rows, cols, 1.0, 0, 512.0)
+       k=st.integers(1, 40), port=st.sampled_from([1.0, 4.0, 16.0, math.inf]),
+       allocation=st.sampled_from(["wave", "tile"]))
+def test_block_timing_equals_wave_by_wave_reference(base, rows, cols, m, n, k, port,
+                                                    allocation):
+    arch = with_overrides(_small_arch(base, rows, cols, 1.0, 0, 512.0),
+                          {"allocation": allocation})
     fast = block_timing(arch, m, n, k, port, "auto")
-    assert (fast.compute, fast.memory) == reference_block(arch, m, n, k, port)
-    assert fast.memory >= fast.compute
+    assert (fast.compute, fast.memory, fast.warm, fast.tail) == \
+        reference_block(arch, m, n, k, port)
+    assert fast.memory >= fast.warm >= fast.compute
 
 
 @settings(max_examples=50, deadline=None)
@@ -44,12 +48,14 @@ def test_block_timing_equals_wave_by_wave_reference(base, rows, cols, m, n, k, p
        latency=st.sampled_from([0, 3, 20]), port=st.sampled_from([4.0, 16.0, 1e9]),
        memory=st.sampled_from([0.5, 2.0, 10.0, "hbm2"]), phase=st.sampled_from(list(Phase)),
        m=st.integers(1, 60), n=st.integers(1, 30), k=st.integers(1, 40),
-       inst=st.integers(1, 2))
+       inst=st.integers(1, 2),
+       view=st.sampled_from([None, Im2col(3, 3, 1, 5), Im2col(3, 3, 2, 4, "k"),
+                             Im2col(1, 1, 2, 7)]))
 def test_gemm_stalls_equal_cycle_stepped_reference(base, rows, cols, gbuf, latency, port,
-                                                   memory, phase, m, n, k, inst):
+                                                   memory, phase, m, n, k, inst, view):
     arch = _small_arch(base, rows, cols, gbuf, latency, port)
     spec = parse_memory(memory, arch)
-    gemm = Gemm("t", phase, m, n, k, inst)
+    gemm = Gemm("t", phase, m, n, k, inst, im2col=view)
     try:
         fast = gemm_memory(arch, spec, gemm).stall_cycles
     except ConfigError:
@@ -63,7 +69,8 @@ def test_long_runs_jump_exactly():
     arch = _small_arch("1G4C", 4, 4, 0.05, 7, 8.0)
     for m, n, k in [(400, 8, 64), (96, 40, 12), (1000, 4, 4)]:
         fast = block_timing(arch, m, n, k, 2.0, "auto")
-        assert (fast.compute, fast.memory) == reference_block(arch, m, n, k, 2.0)
+        assert (fast.compute, fast.memory, fast.warm, fast.tail) == \
+            reference_block(arch, m, n, k, 2.0)
     spec = parse_memory(3.0, arch)
     gemm = Gemm("long", Phase.FWD, 900, 24, 40)
     assert gemm_memory(arch, spec, gemm).stall_cycles == reference_stall(arch, spec, gemm)
@@ -155,9 +162,9 @@ def test_gbuf_ports_knob():
     gemm = [Gemm("a", Phase.FWD, 25088, 128, 576)]
     default = simulate_gemms(base, gemm, memory="hbm2")
     uneven = simulate_gemms(with_overrides(base, {"memory.gbuf_ports": 3}), gemm, memory="hbm2")
-    assert parse_memory("hbm2", base).unit_port_bytes_per_cycle == 512 / 4
+    assert parse_memory("hbm2", base).unit_port_bytes_per_cycle == 256
     assert parse_memory("hbm2", with_overrides(base, {"memory.gbuf_ports": 3})) \
-        .unit_port_bytes_per_cycle == 512 / 3 / 2
+        .unit_port_bytes_per_cycle == 256 / 2
     assert uneven.stall_cycles > default.stall_cycles
     with pytest.raises(ConfigError):
         with_overrides(base, {"memory.gbuf_ports": -1})

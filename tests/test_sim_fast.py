@@ -140,6 +140,7 @@ def small_archs(draw):
         "name": "rand", "groups": draw(st.integers(1, 3)), "cores_per_group": cores,
         "core_rows": rows, "core_cols": cols, "flexsa": flexsa,
         "mode_switch_cycles": draw(st.integers(0, 4)),
+        "allocation": draw(st.sampled_from(["wave", "tile"])),
         "lbuf_streamed_elems": -(-blk_m * unit_rows // per_core),
         "lbuf_output_elems": -(-(blk_m + 1) * unit_cols // per_core)})
 

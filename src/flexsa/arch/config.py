@@ -19,6 +19,7 @@ from typing import Any
 from flexsa.errors import ConfigError
 
 GEOMETRY_KEYS = ("cores_per_group", "core_rows", "core_cols", "flexsa")
+ALLOCATIONS = ("wave", "tile")
 LBUF_KEYS = ("lbuf_stationary_elems", "lbuf_streamed_elems", "lbuf_output_elems")
 
 
@@ -29,16 +30,31 @@ class MemoryConfig:
     gbuf_mib: float = 10.0
     dram_gbps: float = 270.0
     dram_latency_cycles: int = 100
-    gbuf_to_lbuf_bytes_per_cycle: float = 512.0
+    # A cap on the group's total GBUF read bandwidth (bytes/cycle); None: no cap beyond
+    # the ports (the group's bandwidth is the sum of its units' ports). See sim/memory_spec.py.
+    gbuf_to_lbuf_bytes_per_cycle: float | None = None
     gbuf_ports: int = 0  # GBUF read ports per group (0: one per unit); see sim/memory.py
+    # One unit's GBUF->LBUF port (bytes/cycle); None: sized by the unit's edges,
+    # (unit_rows + unit_cols) x input_bytes (one row of each input tile per cycle).
+    lbuf_port_bytes_per_cycle: float | None = None
+    # Bytes of a finished GEMM output word written to DRAM: 2 (FP16, the training
+    # precision of activations and gradients) or 4 (FP32). Partial sums stay FP32.
+    dram_output_bytes: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("gbuf_mib", "dram_gbps", "gbuf_to_lbuf_bytes_per_cycle"):
+        for name in ("gbuf_mib", "dram_gbps", "gbuf_to_lbuf_bytes_per_cycle",
+                     "lbuf_port_bytes_per_cycle"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-                raise ConfigError(f"memory.{name} must be a number > 0, got {value!r}")
+            if value is None and name not in ("gbuf_mib", "dram_gbps"):
+                continue
+            if (not isinstance(value, int | float) or isinstance(value, bool)
+                    or not math.isfinite(value) or value <= 0):
+                raise ConfigError(f"memory.{name} must be a finite number > 0, got {value!r}")
         _int_at_least("memory.dram_latency_cycles", self.dram_latency_cycles, 0)
         _int_at_least("memory.gbuf_ports", self.gbuf_ports, 0)
+        if self.dram_output_bytes not in (2, 4):
+            raise ConfigError("memory.dram_output_bytes must be 2 (FP16) or 4 (FP32), "
+                              f"got {self.dram_output_bytes!r}")
 
 
 def _int_at_least(name: str, value: object, low: int) -> None:
@@ -63,6 +79,10 @@ class ArchConfig:
     input_bytes: int = 2
     output_bytes: int = 4
     mode_switch_cycles: int = 1
+    # How a group's waves are handed to its units (spec 4.2): "wave" (default: every wave
+    # round-robin, a unit storing partial outputs that the GBUF accumulates) or "tile"
+    # (every output tile with its whole K loop). See docs/core.md.
+    allocation: str = "wave"
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     description: str = ""
 
@@ -71,6 +91,9 @@ class ArchConfig:
                      "input_bytes", "output_bytes"):
             _int_at_least(name, getattr(self, name), 1)
         _int_at_least("mode_switch_cycles", self.mode_switch_cycles, 0)
+        if self.allocation not in ALLOCATIONS:
+            raise ConfigError(f"allocation must be one of {', '.join(ALLOCATIONS)}, "
+                              f"got {self.allocation!r}")
         if not isinstance(self.flexsa, bool):
             raise ConfigError(f"flexsa must be true or false, got {self.flexsa!r}")
         clock = self.clock_ghz
@@ -155,6 +178,23 @@ class ArchConfig:
     @property
     def gbuf_bytes_per_group(self) -> float:
         return self.memory.gbuf_mib * 2**20 / self.groups
+
+    @property
+    def gbuf_ports_per_group(self) -> int:
+        return self.memory.gbuf_ports or self.units_per_group
+
+    @property
+    def lbuf_port_bytes_per_cycle(self) -> float:
+        """Width of one GBUF->LBUF port (bytes/cycle): the knob, or the unit's edges
+        ((unit_rows + unit_cols) x input bytes), capped by the group's
+        ``gbuf_to_lbuf_bytes_per_cycle`` split over its ports. Timing and area use it."""
+        width = self.memory.lbuf_port_bytes_per_cycle
+        if width is None:
+            width = (self.unit_rows + self.unit_cols) * self.input_bytes
+        cap = self.memory.gbuf_to_lbuf_bytes_per_cycle
+        if cap is not None:
+            width = min(width, cap / self.gbuf_ports_per_group)
+        return float(width)
 
     @property
     def peak_tflops(self) -> float:

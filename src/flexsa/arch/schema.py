@@ -56,8 +56,10 @@ class MemoryModel(_Strict):
     gbuf_mib: float = 10.0
     dram_gbps: float = 270.0
     dram_latency_cycles: int = 100
-    gbuf_to_lbuf_bytes_per_cycle: float = 512.0
+    gbuf_to_lbuf_bytes_per_cycle: float | None = None
     gbuf_ports: int = 0
+    lbuf_port_bytes_per_cycle: float | None = None
+    dram_output_bytes: int = 2
 
 
 class ArchModel(_Strict):
@@ -74,6 +76,7 @@ class ArchModel(_Strict):
     input_bytes: int = 2
     output_bytes: int = 4
     mode_switch_cycles: int = 1
+    allocation: str = "wave"
     memory: MemoryModel = MemoryModel()
     description: str = ""
 

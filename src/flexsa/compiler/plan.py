@@ -1,36 +1,49 @@
 """Compressed GEMM plans: tiling, round-robin allocation statistics and mode selection.
 
 A part of a GEMM (one group's share) has at most 2 x 2 x 2 distinct wave shapes (full or
-edge tile along N, M and K). Output tiles (an (n, m) tile with its K loop) are handed to the
-group's units round-robin in loop order (instance, N, M). A unit's time is
+edge tile along N, M and K). With the default ``wave`` allocation (spec 4.2, the arch's
+``allocation`` knob) every wave is handed to the group's units round-robin in loop order
+(instance, N, M, K), so the K steps of one output tile may run on several units, each
+storing its partial sum for the GBUF to accumulate (``PartPlan.stores_per_tile``); with
+``tile`` allocation an output tile and its whole K loop go to one unit. With one unit per
+group both are the same program. A unit's time is
 
     head(first wave) + sum of gaps between consecutive waves + tail(last wave)
 
-so it only needs, per unit, how many output tiles of each class it runs and how many
-consecutive (tile class -> tile class) transitions it sees. Those counts are computed once
-per part (O(#output tiles) integers, never the wave-by-wave program); every candidate mode
-assignment is then evaluated with a few small dot products.
+so it only needs, per unit, how many items (waves, or tiles with their K loop) of each
+class it runs and how many consecutive (class -> class) transitions it sees. Those counts
+are computed once per part (:mod:`flexsa.compiler.schedule`, never item by item); every
+candidate mode assignment is then evaluated with a few small dot products.
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from dataclasses import dataclass
-from functools import cached_property
-
-import numpy as np
+from functools import cached_property, lru_cache
 
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
 from flexsa.compiler.modes import REUSE_RANK, Mode, geometry, table_mode, valid_modes
+from flexsa.compiler.schedule import (  # noqa: F401 (re-exported)
+    TILE_CLASSES,
+    WAVE_CLASSES,
+    UnitSchedule,
+    _counted_schedule,
+    _counted_schedule_py,
+    _single_unit_schedule,
+    count_runs,
+    unit_schedule,
+    unit_wave_runs,
+    wave_runs,
+    wave_schedule,
+)
 from flexsa.compiler.tiling import EDGE, FULL, Dim, GroupPart, partition, reduction_bytes
 from flexsa.errors import ConfigError
 from flexsa.workloads.layers import Gemm
 
 MODE_POLICIES = ("auto", "table", "fw")
-TILE_CLASSES = 4  # tile class = 2 * n_cls + m_cls
-PURE_PYTHON_LIMIT = 4096  # runs x units below which plain Python beats numpy
+Assignment = dict[tuple[int, int], Mode]
 
 
 @dataclass(frozen=True)
@@ -47,168 +60,28 @@ class WaveClass:
     count: int
 
 
-@dataclass(frozen=True)
-class UnitSchedule:
-    """Round-robin allocation of a part's output tiles to units, compressed.
-
-    ``counts[u][t]``: tiles of class ``t`` on unit ``u``; ``pairs[u][4a+b]``: consecutive
-    tiles (class ``a`` then ``b``) on unit ``u``; ``first``/``last``: class of the unit's
-    first/last tile (-1 for an idle unit).
-    """
-
-    counts: tuple[tuple[int, ...], ...]
-    pairs: tuple[tuple[int, ...], ...]
-    first: tuple[int, ...]
-    last: tuple[int, ...]
-
-
-def _row_runs(n_cls: int, m_dim: Dim) -> list[tuple[int, int]]:
-    """Run-length form of one row of output tiles (fixed N tile, every M tile)."""
-    runs = [(2 * n_cls + FULL, m_dim.full)] if m_dim.full else []
-    if m_dim.edge:
-        runs.append((2 * n_cls + EDGE, 1))
-    return runs
-
-
-def _single_unit_schedule(m_dim: Dim, n_dim: Dim, instances: int) -> UnitSchedule:
-    """Closed form for one unit per group: the tiles in loop order, run-length encoded."""
-    counts = [0] * TILE_CLASSES
-    pairs = [0] * 16
-    rows = [(nc, n_dim.count_of(nc)) for nc in n_dim.classes()]
-    for nc, repeat in rows:
-        for cls, run in _row_runs(nc, m_dim):
-            counts[cls] += instances * repeat * run
-    # consecutive tiles inside a row, between rows, between instances
-    sequence: list[tuple[list[tuple[int, int]], int]] = [(_row_runs(nc, m_dim), rep)
-                                                          for nc, rep in rows]
-    for runs, repeat in sequence:
-        inside = [0] * 16
-        for cls, run in runs:
-            inside[5 * cls] += run - 1
-        for (a, _), (b, _) in itertools.pairwise(runs):
-            inside[4 * a + b] += 1
-        for i in range(16):
-            pairs[i] += inside[i] * repeat * instances
-        if repeat > 1:
-            pairs[4 * runs[-1][0] + runs[0][0]] += (repeat - 1) * instances
-    for (runs_a, _), (runs_b, _) in itertools.pairwise(sequence):
-        pairs[4 * runs_a[-1][0] + runs_b[0][0]] += instances
-    first_cls, last_cls = sequence[0][0][0][0], sequence[-1][0][-1][0]
-    if instances > 1:
-        pairs[4 * last_cls + first_cls] += instances - 1
-    return UnitSchedule((tuple(counts),), (tuple(pairs),), (first_cls,), (last_cls,))
-
-
-def unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
-    """Per-unit tile-class counts and transitions (closed form for a single unit)."""
-    if units == 1:
-        return _single_unit_schedule(m_dim, n_dim, instances)
-    runs = instances * (n_dim.count * len(m_dim.classes()))
-    if runs * units <= PURE_PYTHON_LIMIT:
-        return _counted_schedule_py(m_dim, n_dim, instances, units)
-    return _counted_schedule(m_dim, n_dim, instances, units)
-
-
-def _counted_schedule_py(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
-    """The run-length counting of :func:`_counted_schedule` in plain Python (few runs)."""
-    runs: list[tuple[int, int]] = []
-    for nc in n_dim.classes():
-        runs += _row_runs(nc, m_dim) * n_dim.count_of(nc)
-    runs *= instances
-    starts = list(itertools.accumulate((n for _, n in runs), initial=0))
-    total = starts[-1]
-    counts = [[0] * TILE_CLASSES for _ in range(units)]
-    pairs = [[0] * 16 for _ in range(units)]
-    every_count = [0] * TILE_CLASSES  # added to every unit
-    every_same = [0] * TILE_CLASSES
-    for r, (c, length) in enumerate(runs):
-        low = starts[r]
-        high = low + length - 1
-        base, rem = divmod(length, units)
-        every_count[c] += base
-        for i in range(rem):
-            counts[(low + i) % units][c] += 1
-        same = min(high - units, total - 1 - units) - low + 1  # successors in this run
-        if same > 0:
-            base, rem = divmod(same, units)
-            every_same[c] += base
-            for i in range(rem):
-                pairs[(low + i) % units][5 * c] += 1
-        for pos in range(max(low, high - units + 1), high + 1):
-            target = pos + units
-            if target < total:
-                later = bisect.bisect_right(starts, target) - 1
-                pairs[pos % units][4 * c + runs[later][0]] += 1
-    for u in range(units):
-        for c in range(TILE_CLASSES):
-            counts[u][c] += every_count[c]
-            pairs[u][5 * c] += every_same[c]
-    first, last = [-1] * units, [-1] * units
-    for pos in range(min(units, total)):
-        first[pos] = runs[bisect.bisect_right(starts, pos) - 1][0]
-        end = total - 1 - pos
-        last[end % units] = runs[bisect.bisect_right(starts, end) - 1][0]
-    return UnitSchedule(tuple(map(tuple, counts)), tuple(map(tuple, pairs)), tuple(first),
-                        tuple(last))
-
-
-def _runs(m_dim: Dim, n_dim: Dim, instances: int) -> tuple[np.ndarray, np.ndarray]:
-    """Classes and lengths of the runs of equal tile classes, in loop order."""
-    row_cls: list[int] = []
-    row_len: list[int] = []
-    for nc in n_dim.classes():
-        runs = _row_runs(nc, m_dim)
-        repeat = n_dim.count_of(nc)
-        row_cls += [c for c, _ in runs] * repeat
-        row_len += [n for _, n in runs] * repeat
-    return (np.tile(np.asarray(row_cls, dtype=np.int64), instances),
-            np.tile(np.asarray(row_len, dtype=np.int64), instances))
-
-
-def _in_range(low: np.ndarray, high: np.ndarray, units: int) -> np.ndarray:
-    """(runs x units) counts of positions o in [low, high] with o % units == u."""
-    u = np.arange(units, dtype=np.int64)[None, :]
-    upper = (high[:, None] - u + units) // units
-    lower = (low[:, None] - 1 - u + units) // units
-    return np.maximum(upper - lower, 0)
-
-
-def _counted_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
-    """Round-robin counts from the run-length form: O(runs x units), independent of M."""
-    cls, length = _runs(m_dim, n_dim, instances)
-    start = np.cumsum(length) - length
-    end = start + length - 1
-    total = int(end[-1]) + 1
-    per_run = _in_range(start, end, units)
-    counts = np.zeros((units, TILE_CLASSES), dtype=np.int64)
-    for c in range(TILE_CLASSES):
-        counts[:, c] = per_run[cls == c].sum(axis=0)
-    pairs = np.zeros((units, 16), dtype=np.int64)
-    same = _in_range(start, np.minimum(end - units, total - 1 - units), units)
-    for c in range(TILE_CLASSES):
-        pairs[:, 5 * c] += same[cls == c].sum(axis=0)
-    # pairs whose successor lies in a later run: the last `units` positions of each run
-    offsets = np.arange(units, dtype=np.int64)[None, :]
-    pos = (end[:, None] - offsets).ravel()
-    ok = (pos >= np.repeat(start, units)) & (pos + units <= total - 1)
-    pos = pos[ok]
-    src = np.repeat(cls, units)[ok]
-    dst = cls[np.searchsorted(start, pos + units, side="right") - 1]
-    pairs += np.bincount((pos % units) * 16 + src * 4 + dst,
-                         minlength=units * 16).reshape(units, 16)
-    head = min(units, total)
-    edge_pos = np.concatenate([np.arange(head), np.arange(total - head, total)])
-    edge_cls = cls[np.searchsorted(start, edge_pos, side="right") - 1].tolist()
-    first = [-1] * units
-    last = [-1] * units
-    first[:head] = edge_cls[:head]
-    for p, c in zip(edge_pos[head:].tolist(), edge_cls[head:], strict=True):
-        last[p % units] = c
-    return UnitSchedule(tuple(map(tuple, counts.tolist())), tuple(map(tuple, pairs.tolist())),
-                        tuple(first), tuple(last))
-
-
-Assignment = dict[tuple[int, int], Mode]
+def wave_class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
+                     assignment: Assignment) -> ClassCosts:
+    """Per wave class: head and tail; per pair: the gap (no internal K loop)."""
+    switch = arch.mode_switch_cycles
+    shapes: dict[int, tuple[WaveShape, Mode]] = {}
+    for n_cls in n_dim.classes():
+        for m_cls in m_dim.classes():
+            for k_cls in k_dim.classes():
+                mode = assignment[(n_cls, k_cls)]
+                shape = wave_shape(arch, mode, m_dim.size(m_cls), k_dim.size(k_cls))
+                shapes[4 * n_cls + 2 * m_cls + k_cls] = (shape, mode)
+    zero = [0] * WAVE_CLASSES
+    head, tail, inter = list(zero), list(zero), [0] * WAVE_CLASSES ** 2
+    owners: list[Mode | None] = [None] * WAVE_CLASSES
+    for c, (shape, mode) in shapes.items():
+        head[c] = wave_cycles(None, shape, switch)
+        tail[c] = wave_cycles(shape, None, switch)
+        owners[c] = mode
+        for d, (other, _) in shapes.items():
+            inter[WAVE_CLASSES * c + d] = wave_cycles(shape, other, switch)
+    return ClassCosts(head, list(zero), tail, inter, [()] * WAVE_CLASSES, list(owners),
+                      list(owners))
 
 
 @dataclass(frozen=True)
@@ -221,13 +94,28 @@ class PartPlan:
     k_dim: Dim
     units: int
     modes: tuple[tuple[tuple[int, int], Mode], ...]
+    allocation: str = "tile"  # "wave": waves round-robin over the units (see plan_part)
 
     def mode_of(self, n_cls: int, k_cls: int) -> Mode:
         return dict(self.modes)[(n_cls, k_cls)]
 
+    @property
+    def by_wave(self) -> bool:
+        return self.allocation == "wave"
+
     @cached_property
     def schedule(self) -> UnitSchedule:
-        return unit_schedule(self.m_dim, self.n_dim, self.part.instances, self.units)
+        return part_schedule(self.m_dim, self.n_dim, self.k_dim, self.part.instances,
+                             self.units, self.allocation)
+
+    def costs(self, arch: ArchConfig) -> ClassCosts:
+        return part_costs(arch, self.m_dim, self.n_dim, self.k_dim, dict(self.modes),
+                          self.allocation)
+
+    @property
+    def stores_per_tile(self) -> int:
+        """Output-buffer stores of one output tile: one per unit its waves visit."""
+        return min(self.k_dim.count, self.units) if self.by_wave else 1
 
     def wave_classes(self) -> list[WaveClass]:
         out = []
@@ -369,19 +257,48 @@ def plan_part(arch: ArchConfig, part: GroupPart, policy: str = "auto") -> PartPl
         raise ConfigError(f"unknown mode policy {policy!r}; use one of {', '.join(MODE_POLICIES)}")
     m_dim, n_dim, k_dim = Dim(part.m, arch.blk_m), Dim(part.n, arch.blk_n), Dim(part.k, arch.blk_k)
     units = arch.units_per_group
+    allocation = arch.allocation if units > 1 else "tile"  # one unit: the same program
     candidates = _candidates(arch, m_dim, n_dim, k_dim, policy)
     best = candidates[0]
-    schedule = unit_schedule(m_dim, n_dim, part.instances, units)
+    schedule = part_schedule(m_dim, n_dim, k_dim, part.instances, units, allocation)
     if len(candidates) > 1:
         scored = []
         for assignment in candidates:
-            costs = class_costs(arch, m_dim, n_dim, k_dim, assignment)
+            costs = part_costs(arch, m_dim, n_dim, k_dim, assignment, allocation)
             cycles = max(unit_cycles(schedule, costs))
             scored.append((cycles, _reuse_penalty(assignment, m_dim, n_dim, k_dim)))
         best = candidates[min(range(len(candidates)), key=lambda i: scored[i])]
-    plan = PartPlan(part, m_dim, n_dim, k_dim, units, tuple(sorted(best.items())))
+    plan = PartPlan(part, m_dim, n_dim, k_dim, units, tuple(sorted(best.items())), allocation)
     plan.__dict__["schedule"] = schedule  # computed above; cached_property slot
     return plan
+
+
+def part_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int, units: int,
+                  allocation: str) -> UnitSchedule:
+    """Tile statistics (``tile``: output tiles round-robin) or wave statistics (``wave``)."""
+    if allocation == "wave":
+        return wave_schedule(m_dim, n_dim, k_dim, instances, units)
+    return unit_schedule(m_dim, n_dim, instances, units)
+
+
+def part_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim, assignment: Assignment,
+               allocation: str) -> ClassCosts:
+    """The class costs matching :func:`part_schedule`."""
+    if allocation == "wave":
+        return _wave_costs(arch, _shape_key(m_dim), _shape_key(n_dim), _shape_key(k_dim),
+                           tuple(sorted(assignment.items())))
+    return class_costs(arch, m_dim, n_dim, k_dim, assignment)
+
+
+def _shape_key(dim: Dim) -> Dim:
+    """A dimension with the same tile sizes and classes (what the costs depend on)."""
+    return Dim((1 if dim.full else 0) * dim.block + dim.edge, dim.block)
+
+
+@lru_cache(maxsize=65536)
+def _wave_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
+                modes: tuple[tuple[tuple[int, int], Mode], ...]) -> ClassCosts:
+    return wave_class_costs(arch, m_dim, n_dim, k_dim, dict(modes))
 
 
 def compile_gemm(arch: ArchConfig, gemm: Gemm, policy: str = "auto") -> GemmPlan:

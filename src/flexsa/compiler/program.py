@@ -110,14 +110,19 @@ def _emit_part(arch: ArchConfig, gemm: Gemm, plan: PartPlan) -> list[UnitProgram
     stream_half = arch.lbuf_streamed_elems * arch.cores_per_unit
     out_half = arch.lbuf_output_elems * arch.cores_per_unit
     m_total, n_total, k_total = gemm.m, gemm.n, gemm.k
-    order = 0
+    order = 0  # output tiles (tile allocation) or waves (wave allocation) handed out
     for inst in range(part.instances):
         for n_idx, (n0, n) in enumerate(plan.n_dim.tiles()):
             for m_off, m in plan.m_dim.tiles():
-                u = order % units
-                order += 1
+                visited: list[int] = []
+                if not plan.by_wave:
+                    order += 1
                 row = part.m0 + m_off
                 for k_idx, (k_off, k) in enumerate(plan.k_dim.tiles()):
+                    u = order % units if plan.by_wave else (order - 1) % units
+                    order += 1 if plan.by_wave else 0
+                    if u not in visited:
+                        visited.append(u)
                     mode = plan.mode_of(plan.n_dim.cls_of(n_idx), plan.k_dim.cls_of(k_idx))
                     if mode != current[u]:
                         streams[u].append(SetMode(mode, arch.blk_m, arch.blk_n, arch.blk_k))
@@ -131,8 +136,9 @@ def _emit_part(arch: ArchConfig, gemm: Gemm, plan: PartPlan) -> list[UnitProgram
                                    LdLBUF_H(a_ptr, half * stream_half, k, m),
                                    ExecGEMM(mode, m, n, k)]
                 c_ptr = inst * m_total * n_total + row * n_total + n0
-                streams[u].append(StLBUF((tiles[u] % 2) * out_half, c_ptr, m, n))
-                tiles[u] += 1
+                for u in visited:  # each unit stores (its partial sum of) the tile
+                    streams[u].append(StLBUF((tiles[u] % 2) * out_half, c_ptr, m, n))
+                    tiles[u] += 1
     return [UnitProgram(part.group, u, (*stream, Sync())) for u, stream in enumerate(streams)]
 
 

@@ -9,8 +9,10 @@ Model (every coefficient is an entry of the energy table, see docs/memory-energy
   ``sram_density`` x capacity + ``sram_port_area`` x port bits, so splitting a core keeps the
   capacity but multiplies the total port width (the periphery) -- the cost of splitting.
 * **GBUF**: ``gbuf_density`` x capacity (10 MiB in total whatever the split).
-* **Wires**: each core has its own GBUF->LBUF input bus ((rows + cols) x input bits) and
-  LBUF->GBUF output bus (cols x output bits), running from the group's GBUF to the core:
+* **Wires**: each GBUF read port (default one per unit: a plain core or a FlexSA unit) has
+  its own GBUF->LBUF input bus, as wide as the port the memory timing uses
+  (``arch.lbuf_port_bytes_per_cycle``, default (unit rows + unit cols) x input bits), and
+  each core an LBUF->GBUF output bus (cols x output bits), running from the group's GBUF:
   half the side of the group's (square) footprint on average. Area = bits x length x
   ``wire_pitch`` x ``overcell_wire_fraction`` plus a repeater per bit every
   ``repeater_spacing``.
@@ -187,9 +189,10 @@ def area_of(arch: ArchConfig, table: EnergyTable | None = None) -> AreaBreakdown
     gbuf = table["gbuf_density"] * arch.memory.gbuf_mib
     side = unit_wire_mm(arch, table)
     length = gbuf_bus_mm(arch, table)
-    in_bits, out_bits = 8 * arch.input_bytes, 8 * arch.output_bytes
-    rows, cols = arch.core_rows, arch.core_cols
-    bus_bits = arch.total_cores * ((rows + cols) * in_bits + cols * out_bits)
+    out_bits = 8 * arch.output_bytes
+    cols = arch.core_cols
+    bus_bits = (arch.groups * arch.gbuf_ports_per_group * arch.lbuf_port_bytes_per_cycle * 8
+                + arch.total_cores * cols * out_bits)
     wires, repeaters = _wire(bus_bits, length, table)
     extras = _flexsa_extras(arch, table, side)
     return AreaBreakdown(arch.name, pe, lbuf, gbuf, wires, repeaters, extras,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flexsa.arch.config import ArchConfig
-from flexsa.compiler.plan import GemmPlan, PartPlan, class_costs, unit_cycles
+from flexsa.compiler.plan import GemmPlan, PartPlan, unit_cycles
 from flexsa.compiler.tiling import GroupPart
 from flexsa.sim.overcore import NO_PATHS, wave_overcore_bytes, wave_path_bytes
 from flexsa.sim.result import GemmStats, SimResult, Traffic, WaveStats, empty_modes
@@ -29,13 +29,14 @@ def _part_traffic(arch: ArchConfig, plan: PartPlan) -> tuple[Traffic, list[WaveS
         wave = wave_path_bytes(arch, wc.mode, wc.m, wc.n, wc.k)
         paths = tuple(total + wc.count * b for total, b in zip(paths, wave, strict=True))
         stats.append(WaveStats(plan.part.group, wc.mode.value, wc.m, wc.n, wc.k, wc.count))
-    outputs = plan.part.instances * plan.part.m * plan.part.n * ob
+    outputs = plan.part.instances * plan.part.m * plan.part.n * ob * plan.stores_per_tile
     return Traffic(stationary, streamed, outputs, sum(paths), overcore_paths=paths), stats
 
 
 def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int], dict[str, int]]:
-    costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
+    costs = plan.costs(arch)
     schedule = plan.schedule
+    classes = len(costs.head)
     cycles = max(unit_cycles(schedule, costs))
     busy = empty_modes()
     for counts, pairs, first, last in zip(schedule.counts, schedule.pairs, schedule.first,
@@ -47,7 +48,7 @@ def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int],
                 busy[mode.value] += count * value
         for index, count in enumerate(pairs):
             if count:
-                owner = costs.owner_last[index // 4]
+                owner = costs.owner_last[index // classes]
                 assert owner is not None
                 busy[owner.value] += count * costs.inter[index]
         head_owner, last_owner = costs.owner_head[first], costs.owner_last[last]

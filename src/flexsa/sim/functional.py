@@ -64,7 +64,8 @@ def _run_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
             if acc is None or acc.shape != (instr.m, instr.n):
                 raise ExecutionError("StLBUF without a finished output tile")
             i, row, col = decode_gbuf_ptr(instr.gbuf_ptr, prog.m, prog.n)
-            c[i, row:row + instr.m, col:col + instr.n] = acc
+            # the GBUF accumulates: a tile's waves may be spread over several units
+            c[i, row:row + instr.m, col:col + instr.n] += acc
             acc = None
 
 

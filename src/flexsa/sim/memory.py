@@ -14,14 +14,15 @@ lasts ``X_b`` (below). A K-partitioned GEMM ends with the cross-group reduction:
 reads the other groups' partial sums, ``latency + ceil(bytes / full DRAM bandwidth)``.
 
 **Waves (GBUF -> LBUF level).** Inside a block the core's schedule runs unchanged (output
-tiles round-robin to the units, K innermost). Each unit reads the GBUF at
-``spec.unit_port_bytes_per_cycle`` (the group's ``gbuf_to_lbuf_bytes_per_cycle`` split over
-``gbuf_ports`` ports, default one per unit) and has double-buffered LBUFs: the load
-of wave ``i`` (stationary ``k x n`` plus streamed ``m x k``) starts when the port is free and
-wave ``i - 2``'s LBUF half has been consumed (its last row streamed in); the wave's ShiftV
-starts when its load is complete, and otherwise the wave follows the core's timing rules.
-``X_b`` is the block's time from idle with these loads; ``C_b`` the same without them (the
-core's timing of the block).
+tiles round-robin to the units, K innermost). Each unit has its own GBUF read port of
+``spec.unit_port_bytes_per_cycle`` (default its edges, (rows + cols) x input bytes) and
+double-buffered LBUFs; spec 4.4's overlap (see :class:`UnitClock`): the stationary load
+(``LdLBUF_V``, ``k x n``) of wave ``i`` starts when the port is free and wave ``i - 2``'s
+stationary half is free (its tile shifted into the PEs), the streamed load (``LdLBUF_H``,
+``m x k``) after it once wave ``i - 2``'s streamed half is consumed (its last row streamed
+in); ShiftV runs as soon as the stationary load is in, overlapping the streamed load, and
+otherwise the wave follows the core's timing rules. ``X_b`` is the block's time from idle
+with these loads; ``C_b`` the same without them (the core's timing of the block).
 
 **Stalls.** A part's stall cycles are ``end of its block pipeline - sum_b C_b`` (>= 0: the
 time its units waited for DRAM or the GBUF port); a GEMM's stall is the largest over its
@@ -46,14 +47,21 @@ import numpy as np
 
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
-from flexsa.compiler.blocking import GemmMemoryPlan, PartPlan, block_ranges, plan_gemm
+from flexsa.compiler.blocking import (
+    GemmMemoryPlan,
+    PartPlan,
+    a_elems,
+    block_ranges,
+    plan_gemm,
+    store_word,
+)
 from flexsa.compiler.plan import PartPlan as CorePartPlan
-from flexsa.compiler.plan import class_costs, plan_part, unit_cycles, wave_shape
+from flexsa.compiler.plan import plan_part, unit_cycles, unit_wave_runs, wave_shape
 from flexsa.compiler.tiling import EDGE, FULL, GroupPart
 from flexsa.sim.memory_spec import MemorySpec
-from flexsa.workloads.layers import Gemm
+from flexsa.workloads.layers import Gemm, Im2col
 
-Wave = tuple[WaveShape, int]  # (shape, load cycles)
+Wave = tuple[WaveShape, int, int]  # (shape, LdLBUF_V cycles, LdLBUF_H cycles)
 
 
 def transfer_cycles(nbytes: int, bytes_per_cycle: float) -> int:
@@ -63,26 +71,55 @@ def transfer_cycles(nbytes: int, bytes_per_cycle: float) -> int:
 
 
 # ---------------------------------------------------------------------- wave level
+def shadow_free(prev: WaveShape, nxt: WaveShape, start: int, switch: int) -> int:
+    """Earliest ShiftV start of ``nxt`` after ``prev`` streamed from ``start`` (core rules:
+    in the same mode right behind the swap token, which frees the shadow registers of
+    PE (0, 0) at ``start``; after the drain and SetMode otherwise)."""
+    if nxt.mode == prev.mode:
+        return start
+    return start + wave_cycles(prev, nxt, switch) - nxt.k
+
+
 class UnitClock:
-    """The timing state of one unit: port free, last stream start, LBUF halves free."""
+    """The timing state of one unit (spec 4.4 overlap).
 
-    __slots__ = ("f1", "f2", "port", "prev", "start", "switch")
+    One GBUF->LBUF port serves the unit's loads in program order (``LdLBUF_V`` then
+    ``LdLBUF_H`` of each wave). Wave ``i``'s stationary load may start once the stationary
+    LBUF half of wave ``i - 2`` is free (its tile is in the PEs: its ShiftV has ended), its
+    streamed load once the streamed half of wave ``i - 2`` is free (its last row streamed
+    in). ShiftV starts when the stationary load is complete and the PE shadow registers are
+    free, so it overlaps the streamed load; streaming starts when ShiftV has ended, the
+    streamed load is complete and the core's wave-to-wave rule allows.
+    """
 
-    def __init__(self, switch: int, origin: int = 0) -> None:
+    __slots__ = ("h1", "h2", "port", "prev", "start", "switch", "v1", "v2", "warm")
+
+    def __init__(self, switch: int, origin: int = 0, warm: bool = False) -> None:
+        self.warm = warm  # the first wave's inputs are already in the LBUFs (prefetched)
         self.port = origin
         self.start = origin
-        self.f1 = origin
-        self.f2 = origin
+        self.v1 = self.v2 = origin   # stationary halves free (newest, oldest)
+        self.h1 = self.h2 = origin   # streamed halves free
         self.prev: WaveShape | None = None
         self.switch = switch
 
-    def step(self, shape: WaveShape, load: int) -> None:
-        port = max(self.port, self.f2) + load
-        start = port + shape.k
-        if self.prev is not None:
-            start = max(start, self.start + wave_cycles(self.prev, shape, self.switch))
-        self.port, self.start = port, start
-        self.f2, self.f1 = self.f1, start + shape.m_sub
+    def step(self, shape: WaveShape, vload: int, hload: int) -> None:
+        if self.warm and self.prev is None:
+            vload = hload = 0
+        vend = max(self.port, self.v2) + vload
+        hend = max(vend, self.h2) + hload
+        self.port = hend
+        if self.prev is None:
+            shift_end = vend + shape.k
+            start = max(shift_end, hend)
+        else:
+            shift_end = max(vend, shadow_free(self.prev, shape, self.start, self.switch)) \
+                + shape.k
+            start = max(shift_end, hend,
+                        self.start + wave_cycles(self.prev, shape, self.switch))
+        self.start = start
+        self.v2, self.v1 = self.v1, shift_end
+        self.h2, self.h1 = self.h1, start + shape.m_sub
         self.prev = shape
 
     def end(self) -> int:
@@ -92,13 +129,15 @@ class UnitClock:
 
     def norm(self) -> tuple[object, ...]:
         s = self.start
-        return (self.prev, self.port - s, self.f1 - s, self.f2 - s)
+        return (self.prev, self.port - s, self.v1 - s, self.v2 - s, self.h1 - s, self.h2 - s)
 
     def shift(self, delta: int) -> None:
         self.port += delta
         self.start += delta
-        self.f1 += delta
-        self.f2 += delta
+        self.v1 += delta
+        self.v2 += delta
+        self.h1 += delta
+        self.h2 += delta
 
 
 def _repeat(clock: UnitClock, count: int, body: Any) -> None:
@@ -117,8 +156,8 @@ def _repeat(clock: UnitClock, count: int, body: Any) -> None:
 
 
 def _run_tile(clock: UnitClock, pattern: Sequence[tuple[Wave, int]]) -> None:
-    for (shape, load), count in pattern:
-        _repeat(clock, count, lambda c, s=shape, ld=load: c.step(s, ld))
+    for (shape, vload, hload), count in pattern:
+        _repeat(clock, count, lambda c, s=shape, v=vload, h=hload: c.step(s, v, h))
 
 
 def tile_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
@@ -134,8 +173,9 @@ def tile_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
             for k_cls in plan.k_dim.classes():
                 k = plan.k_dim.size(k_cls)
                 shape = wave_shape(arch, plan.mode_of(n_cls, k_cls), m, k)
-                load = transfer_cycles((k * n + m * k) * ib, port_bpc)
-                runs.append(((shape, load), plan.k_dim.count_of(k_cls)))
+                vload = transfer_cycles(k * n * ib, port_bpc)
+                hload = transfer_cycles(m * k * ib, port_bpc)
+                runs.append(((shape, vload, hload), plan.k_dim.count_of(k_cls)))
             out[2 * n_cls + m_cls] = runs
     return out
 
@@ -165,25 +205,86 @@ def unit_tile_runs(plan: CorePartPlan) -> list[list[tuple[int, int]]]:
 
 @dataclass(frozen=True)
 class BlockTiming:
-    """A block's time from idle: ``compute`` (core rules) and ``memory`` (with wave loads);
-    ``lbuf_bytes``: its GBUF -> LBUF bytes."""
+    """A block's time from idle: ``compute`` (core rules), ``memory`` (with wave loads),
+    ``warm`` (with loads, every unit's first wave prefetched into its LBUFs); ``tail``: the
+    cycles at its end with every unit's port idle; ``lbuf_bytes``: its GBUF -> LBUF bytes."""
 
     compute: int
     memory: int
     lbuf_bytes: int
+    warm: int = 0
+    tail: int = 0
 
 
-def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float) -> int:
-    patterns = tile_patterns(arch, plan, port_bpc)
-    end = 0
-    for runs in unit_tile_runs(plan):
-        if not runs:
-            continue
+def wave_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
+                  ) -> dict[int, list[tuple[Wave, int]]]:
+    """Per wave class (4 * n_cls + 2 * m_cls + k_cls): that one wave and its loads."""
+    ib = arch.input_bytes
+    out: dict[int, list[tuple[Wave, int]]] = {}
+    for wc in plan.wave_classes():
+        shape = wave_shape(arch, wc.mode, wc.m, wc.k)
+        wave = (shape, transfer_cycles(wc.k * wc.n * ib, port_bpc),
+                transfer_cycles(wc.m * wc.k * ib, port_bpc))
+        out[4 * wc.n_cls + 2 * wc.m_cls + wc.k_cls] = [(wave, 1)]
+    return out
+
+
+def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
+               ) -> tuple[int, int, int]:
+    """(cold end, warm end, last port-busy cycle) of the block's units; warm: every unit's
+    first wave prefetched. The warm walk stops as soon as its state equals the cold walk's
+    at the same point up to a shift (from there on it is the cold walk shifted: exact)."""
+    if plan.by_wave:
+        patterns = wave_patterns(arch, plan, port_bpc)
+        unit_runs = unit_wave_runs(plan.m_dim, plan.n_dim, plan.k_dim, plan.part.instances,
+                                   plan.units)
+    else:
+        patterns = tile_patterns(arch, plan, port_bpc)
+        unit_runs = unit_tile_runs(plan)
+    end = warm_end = port = 0
+    distinct = {tuple(runs) for runs in unit_runs if runs}  # units with equal sequences
+    for runs in map(list, distinct):
+        groups = periods(runs)
+
+        def body(c: UnitClock, items: list[tuple[int, int]]) -> None:
+            for cls, count in items:
+                _repeat(c, count, lambda c2, p=patterns[cls]: _run_tile(c2, p))
+
         clock = UnitClock(arch.mode_switch_cycles)
-        for cls, count in runs:
-            _repeat(clock, count, lambda c, p=patterns[cls]: _run_tile(c, p))
-        end = max(end, clock.end())
-    return end
+        marks = []
+        for items, repeats in groups:
+            _repeat(clock, repeats, lambda c, i=items: body(c, i))
+            marks.append((clock.norm(), clock.start))
+        end, port = max(end, clock.end()), max(port, clock.port)
+        warm = UnitClock(arch.mode_switch_cycles, warm=True)
+        finish = None
+        for (items, repeats), (norm, start) in zip(groups, marks, strict=True):
+            _repeat(warm, repeats, lambda c, i=items: body(c, i))
+            if warm.norm() == norm:
+                finish = clock.end() - (start - warm.start)
+                break
+        warm_end = max(warm_end, warm.end() if finish is None else finish)
+    return end, warm_end, port
+
+
+def periods(items: list[tuple[int, int]], limit: int = 12
+            ) -> list[tuple[list[tuple[int, int]], int]]:
+    """``items`` as (block, repeats) with repeated blocks of up to ``limit`` items merged
+    (a unit's share of a wave-allocated K loop repeats every few output tiles)."""
+    out = []
+    i, n = 0, len(items)
+    while i < n:
+        best_p, best_r = 1, 1
+        for p in range(1, min(limit, (n - i) // 2) + 1):
+            block = items[i:i + p]
+            r = 1
+            while items[i + r * p:i + (r + 1) * p] == block:
+                r += 1
+            if r > 1 and r * p > best_p * best_r:
+                best_p, best_r = p, r
+        out.append((items[i:i + best_p], best_r))
+        i += best_p * best_r
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -191,11 +292,12 @@ def block_timing(arch: ArchConfig, m: int, n: int, k: int, port_bpc: float,
                  policy: str) -> BlockTiming:
     """Timing of one GBUF block (a single-instance ``m x n x k`` sub-GEMM) on a group."""
     plan = plan_part(arch, GroupPart(0, m, n, k, 0, 0, 1), policy)
-    costs = class_costs(arch, plan.m_dim, plan.n_dim, plan.k_dim, dict(plan.modes))
-    compute = int(max(unit_cycles(plan.schedule, costs)))
-    memory = compute if math.isinf(port_bpc) else _units_end(arch, plan, port_bpc)
+    compute = int(max(unit_cycles(plan.schedule, plan.costs(arch))))
     nbytes = sum(wc.count * (wc.k * wc.n + wc.m * wc.k) for wc in plan.wave_classes())
-    return BlockTiming(compute, memory, nbytes * arch.input_bytes)
+    if math.isinf(port_bpc):
+        return BlockTiming(compute, compute, nbytes * arch.input_bytes, compute, compute)
+    memory, warm, port = _units_end(arch, plan, port_bpc)
+    return BlockTiming(compute, memory, nbytes * arch.input_bytes, warm, memory - port)
 
 
 # ---------------------------------------------------------------------- block level
@@ -207,27 +309,31 @@ class Block(NamedTuple):
     k: int
     load_bytes: int
     store_bytes: int
+    exposed: bool = False  # loads a single-buffered resident panel: issued after block b-1
 
 
-def part_blocks(part: PartPlan, ib: int, ob: int) -> Iterator[Block]:
+def part_blocks(part: PartPlan, ib: int, im2col: Im2col | None = None) -> Iterator[Block]:
     """One instance's blocks in DMA order (the same walk as ``blocking.part_dma``)."""
     p = part.plan
     ms, ns, ks = block_ranges(p.m, p.bm), block_ranges(p.n, p.bn), block_ranges(p.k, p.bk)
     outer, inner = (ns, ms) if p.order == "NMK" else (ms, ns)
     last_a = last_b = None
+    ob = store_word(part)
     for o in outer:
         for i in inner:
             (m0, mm), (n0, nn) = (i, o) if p.order == "NMK" else (o, i)
             for j, (k0, kk) in enumerate(ks):
                 load = 0
-                if (m0, k0) != last_a:
-                    load += mm * kk * ib
-                    last_a = (m0, k0)
-                if (k0, n0) != last_b:
+                new_a, new_b = (m0, k0) != last_a, (k0, n0) != last_b
+                if new_a:
+                    load += int(a_elems(im2col, mm, kk)) * ib
+                if new_b:
                     load += kk * nn * ib
-                    last_b = (k0, n0)
+                exposed = p.single_resident and last_b is not None and (
+                    new_b if p.order == "NMK" else new_a)
+                last_a, last_b = (m0, k0), (k0, n0)
                 store = mm * nn * ob if j == len(ks) - 1 else 0
-                yield Block(mm, nn, kk, load, store)
+                yield Block(mm, nn, kk, load, store, exposed)
 
 
 STORE, LOAD = 0, 1  # request kinds; requests issued in the same cycle: stores first
@@ -250,37 +356,46 @@ class Channel:
         return end
 
 
-def pipeline(blocks: Sequence[Block], durations: Sequence[int], channel: Channel) -> int:
+def pipeline(blocks: Sequence[Block], timings: Sequence[BlockTiming], channel: Channel) -> int:
     """End of a group's block pipeline (see the module docstring).
 
-    Block ``b`` starts when block ``b - 1`` has computed and its load is done; its store is
+    Block ``b``'s first LBUF loads (``memory - warm`` cycles) start once its DRAM load is
+    done and block ``b - 1``'s ports are idle (its last ``tail`` cycles); the block then
+    runs ``warm`` cycles from when both those loads and block ``b - 1`` are done. Its store is
     issued when it has computed; the load of block ``b + 2`` is issued when block ``b`` is
-    done (computed and stored). The channel serves requests in issue order (ties: the store
+    done (computed and stored), of an ``exposed`` block ``b + 1`` (a new single-buffered
+    resident panel) only then. The channel serves requests in issue order (ties: the store
     first, loads by block; load issue times need not be monotone); zero-byte requests complete
     at their issue time. Requests that cannot precede the next store are known when it is
     served, so one pass with a small heap of pending loads suffices.
     """
     count = len(blocks)
     load_end: list[int | None] = [None] * count
-    pending: list[tuple[int, int]] = [(0, b) for b in range(min(2, count))]  # (issue, block)
+    pending = [(0, b) for b in range(min(2, count))   # (issue, block)
+               if b == 0 or not blocks[b].exposed]
 
     def serve_next() -> None:
         issue, i = heapq.heappop(pending)
         nbytes = blocks[i].load_bytes
         load_end[i] = channel.serve(nbytes, issue) if nbytes > 0 else issue
 
-    computed = finish = 0
+    computed = finish = tail = 0
     for b in range(count):
         while load_end[b] is None:
             serve_next()
-        computed = max(computed, load_end[b] or 0) + durations[b]
+        timing = timings[b]
+        prefetch = max(computed - tail, load_end[b] or 0)
+        computed = max(computed, prefetch + timing.memory - timing.warm) + timing.warm
+        tail = timing.tail
         while pending and pending[0][0] < computed:
             serve_next()
         nbytes = blocks[b].store_bytes
         done = max(computed, channel.serve(nbytes, computed)) if nbytes > 0 else computed
         finish = max(finish, done)
-        if b + 2 < count:
+        if b + 2 < count and not blocks[b + 2].exposed:
             heapq.heappush(pending, (done, b + 2))
+        if b + 1 < count and blocks[b + 1].exposed:
+            heapq.heappush(pending, (done, b + 1))
     return finish
 
 
@@ -294,19 +409,20 @@ class PartTiming:
     partial_store_bytes: int
 
 
-def block_sequence(part: PartPlan, arch: ArchConfig) -> list[Block]:
-    blocks = list(part_blocks(part, arch.input_bytes, arch.output_bytes))
+def block_sequence(part: PartPlan, arch: ArchConfig, im2col: Im2col | None = None
+                   ) -> list[Block]:
+    blocks = list(part_blocks(part, arch.input_bytes, im2col))
     return blocks * part.instances
 
 
 def part_timing(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: float,
-                policy: str) -> PartTiming:
+                policy: str, im2col: Im2col | None = None) -> PartTiming:
     port = spec.unit_port_bytes_per_cycle
-    blocks = block_sequence(part, arch)
+    blocks = block_sequence(part, arch, im2col)
     distinct = {(b.m, b.n, b.k) for b in blocks}
     by_shape = {key: block_timing(arch, *key, port, policy) for key in distinct}
     timings = [by_shape[(b.m, b.n, b.k)] for b in blocks]
-    end = pipeline(blocks, [t.memory for t in timings],
+    end = pipeline(blocks, timings,
                    Channel(dram_bpc, spec.dram_latency_cycles))
     compute = sum(t.compute for t in timings)
     peak_dram = max((b.load_bytes / t.compute for b, t in zip(blocks, timings, strict=True)
@@ -341,8 +457,8 @@ def reduction_cycles(plan: GemmMemoryPlan, spec: MemorySpec) -> int:
 
 @lru_cache(maxsize=65536)
 def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, groups: int,
-                 phase: Any, policy: str) -> GemmMemory:
-    gemm = Gemm("mem", phase, m, n, k, groups)
+                 phase: Any, policy: str, im2col: Im2col | None = None) -> GemmMemory:
+    gemm = Gemm("mem", phase, m, n, k, groups, im2col=im2col)
     plan = plan_gemm(gemm, arch)
     stall = 0
     peak_dram = peak_lbuf = 0.0
@@ -357,7 +473,7 @@ def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, gro
         for part in plan.parts:
             key = (part.m, part.n, part.k, part.instances, part.plan)
             if key not in seen:
-                seen[key] = part_timing(arch, spec, part, dram_bpc, policy)
+                seen[key] = part_timing(arch, spec, part, dram_bpc, policy, im2col)
             timing = seen[key]
             worst = max(worst, timing.end - timing.compute)
             peak_dram = max(peak_dram, timing.peak_dram_bpc * len(plan.parts))
@@ -376,7 +492,8 @@ def _partial_bytes(part: PartPlan, arch: ArchConfig) -> int:
 def gemm_memory(arch: ArchConfig, spec: MemorySpec, gemm: Gemm, policy: str = "auto"
                 ) -> GemmMemory:
     """Stall cycles and DRAM traffic of ``gemm`` (identical shapes evaluated once)."""
-    return _gemm_memory(arch, spec, gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase, policy)
+    return _gemm_memory(arch, spec, gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase, policy,
+                        gemm.im2col)
 
 
 __all__ = ["EDGE", "FULL", "BlockTiming", "GemmMemory", "block_timing", "gemm_memory",

@@ -3,7 +3,7 @@
 * ``ideal``: infinite DRAM bandwidth, zero latency (isolates tile/array size mismatch);
   the GBUF->LBUF path is also unlimited.
 * ``hbm2``: the architecture's DRAM (default one HBM2 stack, 270 GB/s) with its latency,
-  and its GBUF->LBUF bandwidth and ports.
+  and its GBUF->LBUF ports (one per unit, ``arch.lbuf_port_bytes_per_cycle`` wide).
 * a number (``300`` or ``"300"``, GB/s): like ``hbm2`` with that DRAM bandwidth.
 """
 
@@ -24,7 +24,7 @@ class MemorySpec:
     name: str
     dram_bytes_per_cycle: float          # math.inf for ideal
     dram_latency_cycles: int
-    gbuf_to_lbuf_bytes_per_cycle: float  # per group; math.inf for ideal
+    gbuf_to_lbuf_bytes_per_cycle: float  # per group (sum of its ports); math.inf for ideal
     dram_gbps: float
     unit_port_bytes_per_cycle: float = math.inf  # one unit's GBUF read bandwidth
 
@@ -50,13 +50,19 @@ def _bandwidth(text: str) -> float:
     return value
 
 
-def unit_port_bpc(arch: ArchConfig, group_bpc: float) -> float:
-    """One unit's GBUF read bandwidth: the group's bandwidth split evenly over
-    ``gbuf_ports`` ports (0: one per unit), each unit on one port, the units of a port
-    sharing it evenly (the most loaded port's share, ``ceil(units / ports)``)."""
-    units = arch.units_per_group
-    ports = arch.memory.gbuf_ports or units
-    return group_bpc / ports / math.ceil(units / ports)
+def unit_port_bpc(arch: ArchConfig) -> float:
+    """One unit's GBUF read bandwidth: each of the group's ports is
+    ``arch.lbuf_port_bytes_per_cycle`` wide (default the unit's edges, (rows + cols) x
+    input bytes: one row of the stationary and one of the streamed tile per cycle); each
+    unit is on one port and the units of a port share it evenly (the most loaded port's
+    share, ``ceil(units / ports)``)."""
+    ports = arch.gbuf_ports_per_group
+    return arch.lbuf_port_bytes_per_cycle / math.ceil(arch.units_per_group / ports)
+
+
+def group_port_bpc(arch: ArchConfig) -> float:
+    """The group's total GBUF read bandwidth: the sum of its ports."""
+    return arch.lbuf_port_bytes_per_cycle * arch.gbuf_ports_per_group
 
 
 def parse_memory(memory: str | float | int | MemorySpec, arch: ArchConfig) -> MemorySpec:
@@ -71,6 +77,5 @@ def parse_memory(memory: str | float | int | MemorySpec, arch: ArchConfig) -> Me
         raise ConfigError("--memory must be ideal, hbm2 or a DRAM bandwidth in GB/s")
     else:
         gbps, name = _bandwidth(str(memory)), f"{float(memory):g}GB/s"
-    group_bpc = float(arch.memory.gbuf_to_lbuf_bytes_per_cycle)
-    return MemorySpec(name, gbps / arch.clock_ghz, arch.memory.dram_latency_cycles, group_bpc,
-                      gbps, unit_port_bpc(arch, group_bpc))
+    return MemorySpec(name, gbps / arch.clock_ghz, arch.memory.dram_latency_cycles,
+                      group_port_bpc(arch), gbps, unit_port_bpc(arch))

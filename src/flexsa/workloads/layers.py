@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from flexsa.errors import WorkloadError
 
@@ -183,6 +184,49 @@ Layer = ConvLayer | LinearLayer | MatMulLayer | ElementwiseLayer
 
 
 @dataclass(frozen=True)
+class Im2col:
+    """How an implicit GEMM's ``A`` operand maps onto the tensor stored in DRAM.
+
+    ``A`` is the im2col view of a feature map: one row (or column, ``pixel_axis="k"`` for a
+    weight gradient) per output pixel, one column per (channel, kernel tap), channel-major;
+    an ``kh x kw`` window with ``stride`` over output rows ``wout`` pixels wide. Implicit
+    GEMM reads the feature map, not the expanded matrix: see :meth:`footprint`.
+    """
+
+    kh: int
+    kw: int
+    stride: int
+    wout: int
+    pixel_axis: str = "m"
+
+    def __post_init__(self) -> None:
+        _positive("im2col", kh=self.kh, kw=self.kw, stride=self.stride, wout=self.wout)
+        if self.pixel_axis not in ("m", "k"):
+            raise WorkloadError(f"im2col pixel_axis must be 'm' or 'k', got {self.pixel_axis!r}")
+
+    def footprint(self, pixels: Any, taps: Any) -> Any:
+        """Stored elements under a block of ``pixels`` consecutive output pixels (raster
+        order) x ``taps`` consecutive (channel, tap) columns (ints or numpy arrays).
+
+        The block needs ``ceil(taps / (kh kw))`` channels of the input rows and columns its
+        windows touch: per output row ``min(stride, kh)`` new input rows plus a halo of
+        ``max(kh - stride, 0)`` rows, and likewise along the width (a block shorter than one
+        output row needs only its own columns); never more than the expanded block."""
+        s = self.stride
+        channels = -(-taps // (self.kh * self.kw))
+        rows_out = -(-pixels // self.wout)
+        span = _smaller(pixels, self.wout)
+        width = span * min(s, self.kw) + max(self.kw - s, 0)
+        rows_in = rows_out * min(s, self.kh) + max(self.kh - s, 0)
+        return _smaller(pixels * taps, channels * rows_in * width)
+
+
+def _smaller(a: Any, b: Any) -> Any:
+    """Elementwise minimum of ints or numpy arrays (no numpy import here)."""
+    return a - (a - b) * (a > b)
+
+
+@dataclass(frozen=True)
 class Gemm:
     """One training GEMM ``C[m, n] = A[m, k] @ B[k, n]``, repeated ``groups`` times.
 
@@ -201,6 +245,7 @@ class Gemm:
     groups: int = 1
     macs: int = -1
     part: str = ""
+    im2col: Im2col | None = None  # A is an implicit-GEMM view of a feature map (DRAM bytes)
 
     def __post_init__(self) -> None:
         _positive(f"GEMM of {self.layer!r}", m=self.m, n=self.n, k=self.k, groups=self.groups)

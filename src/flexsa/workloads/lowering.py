@@ -53,6 +53,7 @@ from flexsa.workloads.layers import (
     ElementwiseLayer,
     Gemm,
     GemmLayer,
+    Im2col,
     LinearLayer,
     MatMulLayer,
     Phase,
@@ -108,7 +109,9 @@ def _conv_dgrad(layer: ConvLayer, batch: int, form: DgradForm) -> list[Gemm]:
         return [Gemm(name, Phase.DGRAD, m, n, k, g, useful)]
     if form is DgradForm.IMPLICIT or layer.stride == 1:
         m, k = batch * layer.hin * layer.win, cout * layer.kh * layer.kw
-        return [Gemm(name, Phase.DGRAD, m, cin, k, g, useful)]
+        # the transposed convolution slides the kernel over the (zero-dilated) gradient
+        view = Im2col(layer.kh, layer.kw, 1, layer.win) if layer.stride == 1 else None
+        return [Gemm(name, Phase.DGRAD, m, cin, k, g, useful, im2col=view)]
     rows_h = _phase_rows(layer.hin, layer.kh, layer.stride, layer.pad_h)
     rows_w = _phase_rows(layer.win, layer.kw, layer.stride, layer.pad_w)
     shapes: dict[tuple[int, int], list[str]] = {}
@@ -119,8 +122,11 @@ def _conv_dgrad(layer: ConvLayer, batch: int, form: DgradForm) -> list[Gemm]:
     keys = list(shapes)
     executed = [m * k * cin * g * len(shapes[(m, k)]) for m, k in keys]
     shares = _split_useful(useful, executed)
+    # each stride phase is a stride-1 convolution of the output gradient with its taps
+    views = {(batch * rh * rw, cout * th * tw): Im2col(max(th, 1), max(tw, 1), 1, max(rw, 1))
+             for rh, th in rows_h for rw, tw in rows_w}
     return [Gemm(name, Phase.DGRAD, m, cin, k, g * len(shapes[(m, k)]), share,
-                 "+".join(shapes[(m, k)]))
+                 "+".join(shapes[(m, k)]), views.get((m, k)))
             for (m, k), share in zip(keys, shares, strict=True)]
 
 
@@ -144,9 +150,11 @@ def _lower_phase(layer: GemmLayer, batch: int, phase: Phase, form: DgradForm) ->
         pixels = batch * layer.hout * layer.wout
         window = layer.kh * layer.kw
         if phase is Phase.FWD:
-            return [Gemm(name, phase, pixels, cout, cin * window, g)]
+            view = Im2col(layer.kh, layer.kw, layer.stride, layer.wout)
+            return [Gemm(name, phase, pixels, cout, cin * window, g, im2col=view)]
         if phase is Phase.WGRAD:
-            return [Gemm(name, phase, cin * window, cout, pixels, g)]
+            view = Im2col(layer.kh, layer.kw, layer.stride, layer.wout, "k")
+            return [Gemm(name, phase, cin * window, cout, pixels, g, im2col=view)]
         return _conv_dgrad(layer, batch, form)
     if isinstance(layer, LinearLayer):
         rows = batch * layer.tokens

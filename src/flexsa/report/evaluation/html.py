@@ -89,6 +89,20 @@ def _extra_sections(summary: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def claims_table(summary: Mapping[str, Any]) -> str:
+    """The claims ledger (``summary["claims"]``) as an HTML table ('' if absent)."""
+    rows = summary.get("claims") or []
+    if not rows:
+        return ""
+    head = "".join(f"<th>{h}</th>" for h in ("claim", "published", "ours", "status"))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(row.get(k, '')))}</td>"
+                         for k in ("claim", "published", "ours", "status")) + "</tr>"
+        for row in rows)
+    return (f"<h2>Claims ledger</h2><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
 def render_report(summary: Mapping[str, Any], figures: Sequence[Figure],
                   configs: Sequence[str]) -> str:
     """The report as one HTML string that needs no other file."""
@@ -100,6 +114,7 @@ def render_report(summary: Mapping[str, Any], figures: Sequence[Figure],
         "average over the whole training run, each pruning interval weighted by its epochs. "
         "Ratios are taken of whole-run totals.</p>",
         *(f"<p class='note'><b>Note.</b> {html.escape(n)}</p>" for n in summary.get("notes", [])),
+        claims_table(summary),
         "<h2>Figures</h2>", *(_figure_html(f) for f in figures),
         "<h2>Summary tables</h2>", _tables(summary, configs), _extra_sections(summary),
         "<h2>Configuration used</h2>",

@@ -12,6 +12,7 @@ from typing import Any
 from flexsa.errors import ConfigError
 from flexsa.report.evaluation.aggregate import build_summary
 from flexsa.report.evaluation.backend import Backend
+from flexsa.report.evaluation.claims import claims_ledger
 from flexsa.report.evaluation.journal import JOURNAL, Journal, RunRecord, read_journal, write_atomic
 from flexsa.report.evaluation.matrix import (
     AREA_CONFIGS,
@@ -118,6 +119,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
                             _areas(backend, settings), additions)
     summary["notes"] = _notes(summary, backend, settings)
     summary["depthwise"] = settings.depthwise
+    summary["claims"] = claims_ledger(summary)
     summary |= provenance(_config(settings, backend))
     write_atomic(out / SUMMARY, dumps(summary) + "\n")
     figures = _write_figures(summary, records, settings, out, jobs) if write_figures else ()
