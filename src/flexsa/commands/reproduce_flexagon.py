@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -26,12 +27,14 @@ def flexagon(
                                           help="cycles per nonzero to convert B's format "
                                                "between layers (0: off)"),
     no_figures: bool = typer.Option(False, "--no-figures", help="skip the figures"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
 ) -> None:
     """Cycles of SIGMA-, SpArch-, GAMMA-like and Flexagon per layer and model; summary.json."""
     import json
     import time
 
-    from flexsa.report.output import csv_text, dumps, print_table, provenance
+    from flexsa.report.output import dumps, provenance
     from flexsa.report.progress import make_progress
     from flexsa.sparse.config import Profile, config_for, parse_profile
     from flexsa.sparse.layers import SparseLayer, load_layers, model_names
@@ -93,7 +96,7 @@ def flexagon(
         if layer.signature not in records and layer.signature not in todo:
             todo[layer.signature] = layer
     started = time.perf_counter()
-    with make_progress() as progress, records_path.open("a") as sink:
+    with make_progress(disable=quiet) as progress, records_path.open("a") as sink:
         task = progress.add_task("flexagon layers", total=len(todo))
         for signature, layer in todo.items():
             progress.update(task, description=f"{layer.key} ({signature})")
@@ -108,13 +111,37 @@ def flexagon(
     summary["representative_layers"] = representative(layers, records)
     summary["run"] = {"layers": len(layers), "distinct_layers": len({ly.signature
                                                                       for ly in layers}),
-                      "simulated_now": len(todo), "seconds": round(elapsed, 2)}
+                      "simulated_now": len(todo)}
     summary.update(provenance(config))
+    summary["provenance"] = _volatile(summary, elapsed)
     (out / "summary.json").write_text(dumps(summary) + "\n")
-    flat = [{k: v for k, v in row.items() if k != "cycles_m"} for row in rows]
-    (out / "layers.csv").write_text(csv_text(flat))
+    _write_layers(out, rows, config)
     if not no_figures:
         write_figures(summary, out)
+    from flexsa.report.html.flexagon import write_report
+
+    write_report(summary, out)
+    _print_summary(summary, hw.profile.value, out, as_json)
+
+
+def _write_layers(out: Path, rows: list[dict[str, Any]], config: dict[str, Any]) -> None:
+    """layers.csv (a design's column is its cycles) with layers.csv.meta.json."""
+    from flexsa.report.output import write_csv
+
+    designs = ("sigma_like", "sparch_like", "gamma_like", "flexagon")
+    flat = [{(f"{k}_cycles" if k in designs else k): v for k, v in row.items()
+             if k != "cycles_m"} for row in rows]
+    units = {c: "cycles" for c in (flat[0] if flat else {}) if "cycles" in c}
+    units |= {c: "ratio" for c in (flat[0] if flat else {}) if c.startswith("miss_rate")}
+    write_csv(out / "layers.csv", flat, units, config)
+
+
+def _print_summary(summary: dict[str, Any], profile: str, out: Path, as_json: bool) -> None:
+    from flexsa.report.output import print_json, print_table
+
+    if as_json:
+        print_json(summary)
+        return
     table = []
     for model, entry in summary["models"].items():
         flows = entry["best_dataflow_per_layer"]
@@ -123,7 +150,7 @@ def flexagon(
                       *(f"{entry['speedup'][f'vs_{b}']:.2f}" for b in
                         ("sigma_like", "sparch_like", "gamma_like")), mix))
     geo = summary["geomean_speedup"]
-    print_table(f"Flexagon speedups ({hw.profile.value} profile)",
+    print_table(f"Flexagon speedups ({profile} profile)",
                 ["model", "flexagon cycles", "vs sigma", "vs sparch", "vs gamma", "best"],
                 table, footer=["geomean", "", f"{geo['vs_sigma_like']:.2f}",
                                f"{geo['vs_sparch_like']:.2f}", f"{geo['vs_gamma_like']:.2f}",
@@ -131,7 +158,20 @@ def flexagon(
     pred = summary["predictor"]
     typer.echo(f"predictor: {pred['matches_oracle']}/{pred['layers']} layers match the oracle, "
                f"geomean slowdown {pred['geomean_slowdown_vs_oracle']:.3f}x; "
-               f"results in {out}")
+               f"results and report.html in {out}")
+
+
+def _volatile(summary: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    """Host times (moved out of the deterministic summary), date, command, commit."""
+    from flexsa.report.provenance import run_provenance
+
+    volatile = run_provenance(elapsed)
+    predictor = summary.get("predictor", {})
+    for key, name in (("predictor_seconds_total", "predictor_host_seconds"),
+                      ("simulation_seconds_total", "simulation_host_seconds")):
+        if key in predictor:
+            volatile[name] = predictor.pop(key)
+    return volatile
 
 
 def _read_records(path: Path) -> dict[str, dict[str, object]]:
