@@ -45,6 +45,8 @@ REDUCED: tuple[tuple[str, str, str], ...] = (
     (r"^(flexsa prune train .*) --epochs \d+ --interval \d+(.*)$",
      r"\1 --epochs 1 --interval 1\2", "1 epoch instead of 10"),
     (r"^(flexsa sweep \S+\.yaml .*)$", r"\1 -q", "no progress bar"),
+    (r"^flexsa rtl synth --core \S+(.*)$", r"flexsa rtl synth --core 4x4\1",
+     "a 4x4 core instead of 8x8 (Yosys time)"),
 )
 
 # command prefix -> why it does not run here
