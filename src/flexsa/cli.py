@@ -8,12 +8,19 @@ them for ``--help`` or an unknown name), so start-up stays fast
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
-import typer
+# numpy's OpenBLAS starts one worker thread per core when it loads, which costs ~50 ms of CPU
+# at every start on a 2-core box. flexsa's numpy work is integer and element-wise (no BLAS)
+# and its parallelism is worker processes, so the CLI asks for one BLAS thread unless the
+# user chose otherwise (set OPENBLAS_NUM_THREADS to override).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from flexsa import __version__
+import typer  # noqa: E402
+
+from flexsa import __version__  # noqa: E402
 from flexsa.commands import COMMAND_MODULES, register_all, register_one
 from flexsa.commands.coercion import install as _install_light_coercion
 from flexsa.errors import FlexsaError
