@@ -154,3 +154,13 @@ def test_simulate_uses_energy_table_override(tmp_path):
     override = simulate_gemms(load_arch("1G1C"), gemms, energy_table=str(path))
     assert override.energy_pj["dram"] == pytest.approx(2 * base.energy_pj["dram"])
     assert override.energy_pj["comp"] == pytest.approx(base.energy_pj["comp"])
+
+
+def test_shipped_table_fast_path_matches_the_validated_one() -> None:
+    """default_energy_table skips pydantic (start-up); the schema still accepts the file."""
+    from flexsa.energy.table import default_energy_table
+
+    validated = table_from_dict(None)
+    fast = default_energy_table()
+    assert fast == validated
+    assert fast.as_dict() == validated.as_dict()

@@ -29,7 +29,11 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def register_one(app: typer.Typer, name: str) -> None:
+    """Register the command group ``name`` (a module here named like the command)."""
+    importlib.import_module(f"flexsa.commands.{name}").register(app)
+
+
 def register_all(app: typer.Typer) -> None:
     for name in COMMAND_MODULES:
-        module = importlib.import_module(f"flexsa.commands.{name}")
-        module.register(app)
+        register_one(app, name)

@@ -45,18 +45,8 @@ def table_cmd(
 
 
 def _print_wide(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A rich table whose first column never wraps and whose last (the source) folds."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for i, column in enumerate(columns):
-        last = i == len(columns) - 1
-        table.add_column(column, no_wrap=not last, overflow="fold" if last else "ellipsis",
-                         justify="left" if i in (0, len(columns) - 1) else "right")
-    for row in rows:
-        table.add_row(*(str(v) for v in row))
-    Console(width=160).print(table)
+    """The table fitted to the terminal: the inputs (value, node) give way before the source."""
+    print_table(title, columns, rows, drop_first=("node nm", "value", "cells", "bytes"))
 
 
 @energy_app.command("export")

@@ -43,11 +43,14 @@ def colcomb(
     array: str = typer.Option("32,32", "--array", help="bit-serial array R,C"),
     seed: int = typer.Option(0, "--seed", help="random seed"),
     threads: int = typer.Option(1, "--threads", help="torch threads"),
+    quiet: bool = typer.Option(False, "--quiet", "-q",
+                               help="no table, only the final line (training prints nothing)"),
+    as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
 ) -> None:
     """Reproduce the column-combining evaluation (brief CPU training on bundled data)."""
     from flexsa.commands.colcomb import experiment_config
 
-    opts = dict(locals())
+    opts = {k: v for k, v in locals().items() if k not in ("quiet", "as_json")}
     names = tuple(n.strip() for n in networks.split(",") if n.strip())
     if not names:
         raise FlexsaError("--networks: give at least one network")
@@ -66,14 +69,29 @@ def colcomb(
     meta = provenance(config.as_dict())
     summary["config"] = meta.pop("config")
     summary["provenance"].update(meta)
+    summary["provenance"].update(_run_provenance())
     (out_dir / "summary.json").write_text(dumps(summary) + "\n", encoding="utf-8")
-    _print_summary(summary, out_dir)
+    from flexsa.report.html.colcomb import write_report
+
+    write_report(summary, out_dir)
+    _print_summary(summary, out_dir, quiet, as_json)
 
 
-def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+def _run_provenance() -> dict[str, Any]:
+    """Date, command line, git commit (volatile: under summary.json's provenance key)."""
+    from flexsa.report.provenance import run_provenance
+
+    return run_provenance()
+
+
+def _print_summary(summary: dict[str, Any], out_dir: Path, quiet: bool = False,
+                   as_json: bool = False) -> None:
     from flexsa.packing.joint.reproduce import CONFIGS
-    from flexsa.report.output import print_table
+    from flexsa.report.output import print_json, print_table
 
+    if as_json:
+        print_json(summary)
+        return
     table = []
     for net, configs in summary["networks"].items():
         for name in CONFIGS:
@@ -82,11 +100,13 @@ def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
             table.append((net, name, f"{values['utilization']:.3f}", values["tiles"],
                           f"{ratio['throughput_x']:.2f}x", f"{ratio['throughput_tiles_x']:.2f}x",
                           f"{ratio['energy_reduction_x']:.2f}x", f"{values['accuracy']:.4f}"))
-    print_table("column combining (ratios vs baseline)",
-                ["model", "name", "utilization", "tiles", "throughput (cycles)",
-                 "throughput (tiles)", "energy saving", "accuracy"], table)
+    if not quiet:
+        print_table("column combining (ratios vs baseline)",
+                    ["model", "name", "utilization", "tiles", "throughput (cycles)",
+                     "throughput (tiles)", "energy saving", "accuracy"], table)
     prov = summary["provenance"]
-    typer.echo(f"wrote {out_dir / 'summary.json'} and {len(summary['figures'])} figures "
+    typer.echo(f"wrote {out_dir / 'summary.json'}, report.html and "
+               f"{len(summary['figures'])} figures "
                f"in {prov['wall_seconds']:.0f} s ({prov['cpu_seconds']:.0f} s CPU)")
 
 

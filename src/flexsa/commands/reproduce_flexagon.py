@@ -30,6 +30,8 @@ def flexagon(
                                           help="cycles per nonzero to convert B's format "
                                                "between layers (0: off)"),
     no_figures: bool = typer.Option(False, "--no-figures", help="skip the figures"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
 ) -> None:
     """Cycles of SIGMA-, SpArch-, GAMMA-like and Flexagon per layer and model; summary.json."""
     import time
@@ -53,10 +55,11 @@ def flexagon(
     records_path = _open_run(out, run_key)
     records = _read_records(records_path)
     started = time.perf_counter()
-    simulated = _simulate_missing(layers, records, records_path, hw, seed)
-    _write_outputs(out, layers, records, hw, config, with_n_variants, conversion_cost,
-                   {"simulated_now": simulated,
-                    "seconds": round(time.perf_counter() - started, 2)}, no_figures)
+    simulated = _simulate_missing(layers, records, records_path, hw, seed, quiet)
+    summary = _write_outputs(out, layers, records, hw, config, with_n_variants,
+                             conversion_cost, simulated, time.perf_counter() - started,
+                             no_figures)
+    _print_summary(summary, hw.profile.value, out, as_json)
 
 
 def _select_layers(operands: str, models: list[str] | None, limit: int) -> tuple[list[Any],
@@ -110,7 +113,7 @@ def _open_run(out: Path, run_key: dict[str, Any]) -> Path:
 
 
 def _simulate_missing(layers: list[Any], records: dict[str, Any], records_path: Path,
-                      hw: Any, seed: int) -> int:
+                      hw: Any, seed: int, quiet: bool = False) -> int:
     """Simulate every layer signature not yet recorded, appending one JSON line each."""
     import json
 
@@ -121,7 +124,7 @@ def _simulate_missing(layers: list[Any], records: dict[str, Any], records_path: 
     for layer in layers:
         if layer.signature not in records and layer.signature not in todo:
             todo[layer.signature] = layer
-    with make_progress() as progress, records_path.open("a") as sink:
+    with make_progress(disable=quiet) as progress, records_path.open("a") as sink:
         task = progress.add_task("flexagon layers", total=len(todo))
         for signature, layer in todo.items():
             progress.update(task, description=f"{layer.key}")
@@ -135,34 +138,60 @@ def _simulate_missing(layers: list[Any], records: dict[str, Any], records_path: 
 
 def _write_outputs(out: Path, layers: list[Any], records: dict[str, Any], hw: Any,
                    config: dict[str, Any], with_n_variants: bool, conversion_cost: float,
-                   timing: dict[str, Any], no_figures: bool) -> None:
-    from datetime import UTC, datetime
-
-    from flexsa.report.output import csv_text, dumps, provenance
+                   simulated: int, elapsed: float, no_figures: bool) -> dict[str, Any]:
+    from flexsa.report.output import dumps, provenance
     from flexsa.sparse.study import representative, summarise, write_figures
 
     summary = summarise(layers, records, hw, with_n_variants, conversion_cost)
     rows = summary.pop("layer_rows")
     summary["representative_layers"] = representative(layers, records)
     summary["run"] = {"layers": len(layers),
-                      "distinct_layers": len({ly.signature for ly in layers})}
+                      "distinct_layers": len({ly.signature for ly in layers}),
+                      "simulated_now": simulated}
     summary.update(provenance(config))
     # volatile metadata (dates, host timings) only here, so replay tests can ignore it
-    summary["provenance"] = {
-        "date_utc": datetime.now(UTC).isoformat(timespec="seconds"), **timing,
-        "predictor_seconds_total": summary["predictor"].pop("predictor_seconds_total"),
-        "simulation_seconds_total": summary["predictor"].pop("simulation_seconds_total")}
+    summary["provenance"] = _volatile(summary, elapsed)
     (out / "summary.json").write_text(dumps(summary) + "\n")
-    flat = [{k: v for k, v in row.items() if k != "cycles_m"} for row in rows]
-    (out / "layers.csv").write_text(csv_text(flat))
+    _write_layers(out, rows, config)
     if not no_figures:
         write_figures(summary, out)
-    _print_summary(summary, hw, out)
+    from flexsa.report.html.flexagon import write_report
+
+    write_report(summary, out)
+    return summary
 
 
-def _print_summary(summary: dict[str, Any], hw: Any, out: Path) -> None:
-    from flexsa.report.output import print_table
+def _write_layers(out: Path, rows: list[dict[str, Any]], config: dict[str, Any]) -> None:
+    """layers.csv (a design's column is its cycles) with layers.csv.meta.json."""
+    from flexsa.report.output import write_csv
 
+    designs = ("sigma_like", "sparch_like", "gamma_like", "flexagon")
+    flat = [{(f"{k}_cycles" if k in designs else k): v for k, v in row.items()
+             if k != "cycles_m"} for row in rows]
+    units = {c: "cycles" for c in (flat[0] if flat else {}) if "cycles" in c}
+    units |= {c: "ratio" for c in (flat[0] if flat else {}) if c.startswith("miss_rate")}
+    write_csv(out / "layers.csv", flat, units, config)
+
+
+def _volatile(summary: dict[str, Any], elapsed: float) -> dict[str, Any]:
+    """Host times (moved out of the deterministic summary), date, command, commit."""
+    from flexsa.report.provenance import run_provenance
+
+    volatile = run_provenance(elapsed)
+    predictor = summary.get("predictor", {})
+    for key, name in (("predictor_seconds_total", "predictor_host_seconds"),
+                      ("simulation_seconds_total", "simulation_host_seconds")):
+        if key in predictor:
+            volatile[name] = predictor.pop(key)
+    return volatile
+
+
+def _print_summary(summary: dict[str, Any], profile: str, out: Path, as_json: bool) -> None:
+    from flexsa.report.output import print_json, print_table
+
+    if as_json:
+        print_json(summary)
+        return
     table = []
     for model, entry in summary["models"].items():
         flows = entry["best_dataflow_per_layer"]
@@ -171,7 +200,7 @@ def _print_summary(summary: dict[str, Any], hw: Any, out: Path) -> None:
                       *(f"{entry['speedup'][f'vs_{b}']:.2f}" for b in
                         ("sigma_like", "sparch_like", "gamma_like")), mix))
     geo = summary["geomean_speedup"]
-    print_table(f"Flexagon speedups ({hw.profile.value} profile)",
+    print_table(f"Flexagon speedups ({profile} profile)",
                 ["model", "flexagon cycles", "vs sigma", "vs sparch", "vs gamma", "best"],
                 table, footer=["geomean", "", f"{geo['vs_sigma_like']:.2f}",
                                f"{geo['vs_sparch_like']:.2f}", f"{geo['vs_gamma_like']:.2f}",
@@ -179,7 +208,7 @@ def _print_summary(summary: dict[str, Any], hw: Any, out: Path) -> None:
     pred = summary["predictor"]
     typer.echo(f"predictor: {pred['matches_oracle']}/{pred['layers']} layers match the oracle, "
                f"geomean slowdown {pred['geomean_slowdown_vs_oracle']:.3f}x; "
-               f"results in {out}")
+               f"results and report.html in {out}")
 
 
 def _read_records(path: Path) -> dict[str, dict[str, object]]:

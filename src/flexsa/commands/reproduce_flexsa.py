@@ -40,6 +40,7 @@ def reproduce_flexsa(
     jobs: int = typer.Option(None, "--jobs", "-j", help="worker processes (default: 2)"),
     force: bool = typer.Option(False, "--force", help="discard results in DIR, start over"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+    as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
 ) -> None:
     """Run the whole FlexSA evaluation into DIR (resumes an interrupted run)."""
     from flexsa.report.evaluation.matrix import (
@@ -63,10 +64,11 @@ def reproduce_flexsa(
     from flexsa.report.evaluation.pipeline import prepare_out_dir
 
     prepare_out_dir(out)
-    _run(settings, out, workers, force, quiet)
+    _run(settings, out, workers, force, quiet, as_json)
 
 
-def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool) -> None:
+def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool,
+         as_json: bool = False) -> None:
     from flexsa.report.evaluation.journal import JOURNAL, read_journal
     from flexsa.report.evaluation.pipeline import reproduce
     from flexsa.report.evaluation.search import beyond_paper
@@ -79,6 +81,11 @@ def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool)
         typer.echo(f"interrupted: {saved} finished runs are saved in {out / JOURNAL}; "
                    "rerun the same command to resume", err=True)
         raise typer.Exit(130) from None
+    if as_json:
+        from flexsa.report.output import print_json
+
+        print_json(outcome.summary)
+        return
     typer.echo(f"{outcome.new_records} runs simulated, {outcome.reused_records} reused; "
                f"wrote {outcome.summary_path}, {outcome.report_path}, "
                f"{out / 'runs.csv'} and {len(outcome.figures)} figure files")

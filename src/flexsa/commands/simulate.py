@@ -63,7 +63,8 @@ def simulate_command(
     phase: str = typer.Option("all", "--phase", help="fwd, dgrad, wgrad or all"),
     timing: str = typer.Option("flexsa", "--timing", help="flexsa or scalesim"),
     dataflow: str | None = typer.Option(None, "--dataflow",
-                                        help="is, ws or os (--timing scalesim; default is)"),
+                                        help="is, ws or os (--timing scalesim only; "
+                                             "default: is = input stationary)"),
     mode_policy: str = typer.Option("auto", "--mode-policy", help="auto, table or fw"),
     memory: str = typer.Option("ideal", "--memory",
                                help="ideal, hbm2 or a DRAM bandwidth in GB/s"),

@@ -13,6 +13,9 @@ from flexsa.errors import WorkloadError
 sparse_app = typer.Typer(help="Sparse x sparse GEMM (Flexagon engine).", no_args_is_help=True)
 
 
+_SYN = "(synthetic operands: --m --n --k --nnz-a --nnz-b all required)"
+
+
 @sparse_app.command("simulate")
 def simulate_cmd(
     dataflow: str = typer.Option(..., "--dataflow", "-d",
@@ -23,11 +26,11 @@ def simulate_cmd(
     layer_dir: Path | None = typer.Option(None, "--layer-dir",
                                           help="a layer folder of the Flexagon artifact "
                                                "(layer_info.json + CSR/CSC pointer files)"),
-    m: int = typer.Option(0, "--m", help="rows of A and C (synthetic)"),
-    n: int = typer.Option(0, "--n", help="columns of B and C (synthetic)"),
-    k: int = typer.Option(0, "--k", help="inner dimension (synthetic)"),
-    nnz_a: int = typer.Option(-1, "--nnz-a", help="nonzeros of A (synthetic)"),
-    nnz_b: int = typer.Option(-1, "--nnz-b", help="nonzeros of B (synthetic)"),
+    m: int = typer.Option(0, "--m", show_default=False, help=f"rows of A and C {_SYN}"),
+    n: int = typer.Option(0, "--n", show_default=False, help=f"columns of B and C {_SYN}"),
+    k: int = typer.Option(0, "--k", show_default=False, help=f"inner dimension {_SYN}"),
+    nnz_a: int = typer.Option(-1, "--nnz-a", show_default=False, help=f"nonzeros of A {_SYN}"),
+    nnz_b: int = typer.Option(-1, "--nnz-b", show_default=False, help=f"nonzeros of B {_SYN}"),
     seed: int = typer.Option(0, "--seed", help="seed of the synthetic operands"),
     profile: str = typer.Option("reference", "--profile", help="reference or ideal timing"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
@@ -123,19 +126,10 @@ def _load_problem(case: Path | None, a_file: Path | None, b_file: Path | None,
 
 def _print_wide_table(title: str, columns: Sequence[str],
                       rows: Sequence[Sequence[object]]) -> None:
-    """A rich table that is never truncated when stdout is not a terminal (pipes, tests)."""
-    from rich.console import Console
-    from rich.table import Table
+    """A table fitted to the terminal (columns dropped, never a number broken)."""
+    from flexsa.report.output import print_table
 
-    table = Table(title=title)
-    for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index == 0 else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
-    console.print(table)
+    print_table(title, columns, rows)
 
 
 def register(app: typer.Typer) -> None:

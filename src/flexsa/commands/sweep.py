@@ -1,52 +1,62 @@
-"""``flexsa sweep SPEC.yaml --out results.sqlite`` and ``flexsa sweep show results.sqlite``."""
+"""``flexsa sweep [run] SPEC.yaml --out results.sqlite`` and ``flexsa sweep show STORE``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from flexsa.errors import ConfigError
 
-HELP = """Run a sweep, or export its results.
-
-  flexsa sweep SPEC.yaml --out results.sqlite [--jobs N] [--scheduler tcp://HOST:PORT]
-
-  flexsa sweep show results.sqlite [--csv | --parquet FILE]
-"""
+HELP = """Run a sweep (`flexsa sweep SPEC.yaml --out STORE`, short for `sweep run`), or
+export its rows (`flexsa sweep show STORE`)."""
 
 
-def sweep_command(
-    args: list[str] = typer.Argument(..., metavar="SPEC.yaml | show STORE",
-                                     help="a sweep spec to run, or `show STORE`"),
-    out: str | None = typer.Option(None, "--out", "-o", help="SQLite result store (run)"),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="local worker processes (run)"),
+class _SpecGroup(TyperGroup):
+    """``flexsa sweep SPEC.yaml ...`` runs the spec (``run`` may be left out)."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "run", self.commands["run"], args
+        return super().resolve_command(ctx, args)
+
+
+sweep_app = typer.Typer(cls=_SpecGroup, help=HELP, no_args_is_help=True)
+
+
+@sweep_app.command("run")
+def run_command(
+    spec: str = typer.Argument(..., metavar="SPEC.yaml", help="the sweep spec (YAML)"),
+    out: str = typer.Option(..., "--out", "-o", help="SQLite result store (created or resumed)"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="local worker processes"),
     scheduler: str | None = typer.Option(None, "--scheduler",
-                                         help="Dask scheduler address tcp://HOST:PORT (run)"),
-    as_csv: bool = typer.Option(False, "--csv", help="print all rows as CSV (show)"),
-    parquet: str | None = typer.Option(None, "--parquet", help="write rows to a Parquet file "
-                                       "(show)"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar (run)"),
+                                         help="Dask scheduler address tcp://HOST:PORT"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
-    """Run a sweep over configs x models x pruning x memory x config fields, or show one."""
-    if args[0] == "show":
-        if len(args) != 2:
-            raise ConfigError("usage: flexsa sweep show STORE.sqlite [--csv | --parquet FILE]")
-        if out is not None or jobs != 1 or scheduler is not None:
-            raise ConfigError("--out, --jobs and --scheduler apply to running a sweep, not show")
-        _show(args[1], as_csv, parquet)
-        return
-    if len(args) != 1:
-        raise ConfigError("usage: flexsa sweep SPEC.yaml --out STORE.sqlite [--jobs N]")
-    if as_csv or parquet is not None:
-        raise ConfigError("--csv and --parquet apply to `flexsa sweep show STORE`")
-    if out is None:
-        raise ConfigError("flexsa sweep SPEC.yaml needs --out STORE.sqlite")
+    """Run a sweep over configs x models x pruning x memory x config fields (resumable)."""
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {jobs}")
     if jobs != 1 and scheduler is not None:
         raise ConfigError("give --jobs or --scheduler, not both (the Dask workers run the points)")
-    _run(args[0], out, jobs, scheduler, quiet)
+    _run(spec, out, jobs, scheduler, quiet)
+
+
+@sweep_app.command("show")
+def show_command(
+    store: str = typer.Argument(..., metavar="STORE.sqlite", help="a sweep result store"),
+    as_csv: bool = typer.Option(False, "--csv", help="print all rows as CSV"),
+    out: str | None = typer.Option(None, "--out", "-o",
+                                   help="write all rows as CSV to FILE, with FILE.meta.json "
+                                   "(flexsa version, spec, units)"),
+    parquet: str | None = typer.Option(None, "--parquet",
+                                       help="write rows to a Parquet file (version and spec "
+                                       "in its metadata)"),
+) -> None:
+    """Show a sweep's rows: a table, CSV (stdout or a file) or Parquet."""
+    if sum((as_csv, out is not None, parquet is not None)) > 1:
+        raise ConfigError("give at most one of --csv, --out and --parquet")
+    _show(store, as_csv, out, parquet)
 
 
 def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> None:
@@ -83,28 +93,50 @@ def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> 
                   f"({summary.seconds:.1f} s)")
 
 
-def _show(store: str, as_csv: bool, parquet: str | None) -> None:
+def _meta(store: str, records: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
+    """Version, spec and units of exported rows (Parquet metadata, CSV sidecar)."""
+    from flexsa import __version__
+    from flexsa.sweep.results import column_units
+    from flexsa.sweep.store import read_store
+
+    meta, _ = read_store(store)
+    return {"tool": "flexsa", "version": __version__, "store": store, "store_meta": meta,
+            "units": column_units(columns),
+            "row_versions": sorted({str(r.get("version")) for r in records})}
+
+
+def _show(store: str, as_csv: bool, out: str | None, parquet: str | None) -> None:
+    import json
+
     from flexsa.sweep.results import columns_of, sweep_records
 
-    if as_csv and parquet is not None:
-        raise ConfigError("give at most one of --csv and --parquet")
     records = sweep_records(store)
     columns = columns_of(records)
     if parquet is not None:
         from flexsa.sweep.results import sweep_frame
 
+        frame = sweep_frame(store)
+        frame.attrs["flexsa"] = _meta(store, records, columns)
         try:
-            sweep_frame(store).to_parquet(parquet, index=False)
+            frame.to_parquet(parquet, index=False)
         except ImportError:
             raise ConfigError("--parquet needs pyarrow: pip install pyarrow") from None
         except OSError as err:
             raise ConfigError(f"cannot write {parquet!r}: {err.strerror or err}") from None
         typer.echo(f"wrote {len(records)} rows to {parquet}")
         return
-    if as_csv:
+    if as_csv or out is not None:
         from flexsa.report.output import csv_text
 
-        typer.echo(csv_text(records, columns), nl=False)
+        text = csv_text(records, columns)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        with open(out + ".meta.json", "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(_meta(store, records, columns), indent=2) + "\n")
+        typer.echo(f"wrote {len(records)} rows to {out} (and {out}.meta.json)")
         return
     from flexsa.report.output import print_table
 
@@ -120,4 +152,4 @@ def _cell(value: Any) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("sweep", help=HELP)(sweep_command)
+    app.add_typer(sweep_app, name="sweep")

@@ -19,11 +19,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flexsa.energy.yamlio import load_yaml_file, load_yaml_text
 from flexsa.errors import ConfigError
@@ -38,55 +35,6 @@ KNOWN_UNITS = ENERGY_UNITS | AREA_UNITS | LENGTH_UNITS | PLAIN_UNITS
 # abutting cores, default one PE pitch), ``overcore_unit`` (a path across a FlexSA unit,
 # default one core side), ``gbuf_bus`` (GBUF <-> LBUF bus, default half the group's side).
 WIRE_LENGTHS: tuple[str, ...] = ("overcore_neighbour", "overcore_unit", "gbuf_bus")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class _EntryIn(_Strict):
-    value: float = Field(ge=0)
-    unit: str
-    source: str = Field(min_length=1)
-    node_nm: float | None = Field(default=None, gt=0)
-
-
-class _ScalingIn(_Strict):
-    from_nm: float = Field(gt=0)
-    to_nm: float = Field(gt=0)
-    energy: float = Field(gt=0)
-    area: float = Field(gt=0)
-    source: str = Field(min_length=1)
-
-
-class _SramIn(_Strict):
-    name: str
-    capacity_bytes: int = Field(gt=0)
-    port_bits: int = Field(gt=0)
-    read_pj: float = Field(gt=0)
-    write_pj: float = Field(gt=0)
-    area_mm2: float = Field(gt=0)
-    cells: str
-    source: str = Field(min_length=1)
-    node_nm: float | None = Field(default=None, gt=0)
-
-
-class _TableIn(_Strict):
-    version: int = 1
-    target_node_nm: float = Field(gt=0)
-    scaling: list[_ScalingIn] = []
-    entries: dict[str, _EntryIn]
-    sram_points: list[_SramIn] = Field(min_length=1)
-    wire_lengths: dict[str, float] = {}
-
-
-class _OverrideIn(_Strict):
-    version: int | None = None
-    target_node_nm: float | None = Field(default=None, gt=0)
-    scaling: list[_ScalingIn] | None = None
-    entries: dict[str, _EntryIn] = {}
-    sram_points: list[_SramIn] | None = Field(default=None, min_length=1)
-    wire_lengths: dict[str, float] = {}
 
 
 @dataclass(frozen=True)
@@ -233,18 +181,6 @@ def scale_factor(unit: str, from_nm: float | None, to_nm: float,
 
 
 # ---------------------------------------------------------------------- loading
-def _first_error(err: ValidationError, origin: str) -> ConfigError:
-    first = err.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
-    kind = first["type"]
-    if kind == "missing":
-        return ConfigError(f"{origin}: {where} is missing; every entry needs value, unit "
-                           "and source")
-    if kind == "extra_forbidden":
-        return ConfigError(f"{origin}: unknown key {where}; remove it")
-    return ConfigError(f"{origin}: {where}: {first['msg']}")
-
-
 def _wire_lengths(raw: Mapping[str, float], origin: str) -> dict[str, float]:
     """Validated wire-length overrides (mm); a missing name is derived from the area model."""
     out = {}
@@ -259,7 +195,8 @@ def _wire_lengths(raw: Mapping[str, float], origin: str) -> dict[str, float]:
     return out
 
 
-def _build(raw: _TableIn, origin: str) -> EnergyTable:
+def _build(raw: Any, origin: str) -> EnergyTable:
+    """The table from a validated ``_TableIn`` (or the shipped data, see ``_shipped``)."""
     scaling = tuple(Scaling(s.from_nm, s.to_nm, s.energy, s.area, s.source)
                     for s in raw.scaling)
     target = raw.target_node_nm
@@ -283,57 +220,46 @@ def _build(raw: _TableIn, origin: str) -> EnergyTable:
 
 
 def _default_raw() -> dict[str, Any]:
-    text = resources.files("flexsa.energy").joinpath("data/energy_table.yaml").read_text(
-        encoding="utf-8")
+    # A plain path, as for the other shipped data: importlib.resources' readers cost ~10 ms
+    # of CLI start-up.
+    text = (Path(__file__).parent / "data" / "energy_table.yaml").read_text(encoding="utf-8")
     data = load_yaml_text(text, "default energy table")
     if not isinstance(data, dict):  # pragma: no cover - shipped data
         raise ConfigError("default energy table is not a mapping")
     return data
 
 
-def _merge(base: _TableIn, override: _OverrideIn, origin: str) -> _TableIn:
-    entries = dict(base.entries)
-    for name, item in override.entries.items():
-        if name not in entries:
-            raise ConfigError(f"{origin}: entries.{name} is not a known entry; see "
-                              "`flexsa energy table` for the names")
-        if item.unit != entries[name].unit:
-            raise ConfigError(f"{origin}: entries.{name}.unit must be "
-                              f"{entries[name].unit!r} (no unit conversion), got {item.unit!r}")
-        entries[name] = item
-    return _TableIn(
-        version=base.version,
-        target_node_nm=override.target_node_nm or base.target_node_nm,
-        scaling=base.scaling if override.scaling is None else override.scaling,
-        entries=entries,
-        sram_points=base.sram_points if override.sram_points is None else override.sram_points,
-        wire_lengths={**base.wire_lengths, **override.wire_lengths},
-    )
-
-
 def table_from_dict(data: Any, origin: str = "energy table",
                     base: Mapping[str, Any] | None = None) -> EnergyTable:
     """Validate ``data`` (an override mapping applied to ``base``, default: shipped table)."""
-    try:
-        base_raw = _TableIn.model_validate(base if base is not None else _default_raw())
-    except ValidationError as err:
-        raise _first_error(err, "default energy table") from None
-    if data is None:
-        return _build(base_raw, "default")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: expected a mapping with entries/sram_points/"
-                          "target_node_nm/scaling")
-    try:
-        override = _OverrideIn.model_validate(data)
-    except ValidationError as err:
-        raise _first_error(err, origin) from None
-    return _build(_merge(base_raw, override, origin), origin)
+    from flexsa.energy.table_schema import validate_table
+
+    return _build(validate_table(data, origin, base if base is not None else _default_raw()),
+                  origin if data is not None else "default")
+
+
+def _shipped(raw: Mapping[str, Any]) -> Any:
+    """The shipped table as attribute records, without pydantic (start-up: pydantic is the
+    largest import of a one-GEMM ``flexsa simulate``). The shipped file is checked against
+    the schema by tests/test_energy_table.py, which also checks both paths agree."""
+    from types import SimpleNamespace as Record
+
+    def entry(item: Mapping[str, Any]) -> Any:
+        return Record(**{"node_nm": None, **item})
+
+    return Record(
+        target_node_nm=raw["target_node_nm"],
+        scaling=[Record(**item) for item in raw.get("scaling", [])],
+        entries={name: entry(item) for name, item in raw["entries"].items()},
+        sram_points=[entry(item) for item in raw["sram_points"]],
+        wire_lengths=dict(raw.get("wire_lengths") or {}),
+    )
 
 
 @lru_cache(maxsize=1)
 def default_energy_table() -> EnergyTable:
     """The shipped table (parsed once; the table is immutable)."""
-    return table_from_dict(None)
+    return _build(_shipped(_default_raw()), "default")
 
 
 def load_energy_table(path: str | Path | None = None) -> EnergyTable:

@@ -9,8 +9,11 @@ import yaml
 
 from flexsa.errors import ConfigError
 
+# libyaml's parser when PyYAML was built with it (several times faster: start-up matters).
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+
+class _UniqueKeyLoader(_SafeLoader):
     """A SafeLoader that refuses mappings with a repeated key."""
 
 

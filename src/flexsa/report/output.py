@@ -46,16 +46,24 @@ def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = 
     return buffer.getvalue()
 
 
-def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
-                footer: Sequence[Any] | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def write_csv(path: Any, rows: Sequence[Mapping[str, Any]],
+              units: Mapping[str, str], config: Mapping[str, Any] | None = None) -> None:
+    """``path`` as CSV and ``path.meta.json``: tool version, the full config, column units."""
+    from pathlib import Path
 
-    table = Table(title=title, show_footer=footer is not None)
-    for i, column in enumerate(columns):
-        numeric = column not in {"layer", "phase", "name", "part", "model", "description"}
-        table.add_column(column, justify="right" if numeric else "left", overflow="fold",
-                         footer=str(footer[i]) if footer is not None else "")
-    for row in rows:
-        table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
-    Console().print(table)
+    target = Path(path)
+    text = csv_text(rows)
+    columns = list(rows[0].keys()) if rows else []
+    target.write_text(text, encoding="utf-8")
+    meta = {**provenance(config), "file": target.name,
+            "units": {c: units.get(c, "") for c in columns}}
+    target.with_name(target.name + ".meta.json").write_text(dumps(meta) + "\n",
+                                                            encoding="utf-8")
+
+
+def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                footer: Sequence[Any] | None = None, drop_first: Sequence[str] = ()) -> None:
+    """A terminal table that never breaks a number or word (see :mod:`flexsa.report.tables`)."""
+    from flexsa.report.tables import print_table as fitted
+
+    fitted(title, columns, rows, footer, drop_first)

@@ -1,4 +1,8 @@
-"""One row per point of a sweep store: its parameters, status and flat metrics."""
+"""One row per point of a sweep store: its parameters, status and flat metrics.
+
+Metric names carry their unit (``cycles``, ``*_bytes``, ``energy_pj_*``, ``area_mm2``,
+``*_gbps``); ``seconds`` is simulated time and ``host_seconds`` the host time the point took.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 from flexsa.sweep.store import read_store
 
 LEAD_COLUMNS = ("index", "point_id", "arch", "model", "batch", "pruning", "memory")
-TAIL_COLUMNS = ("status", "error", "version", "seconds")
+TAIL_COLUMNS = ("status", "error", "version", "host_seconds")
 
 
 def sweep_records(path: str | Path) -> list[dict[str, Any]]:
@@ -20,7 +24,7 @@ def sweep_records(path: str | Path) -> list[dict[str, Any]]:
         record.update(row.params)
         record.update(row.metrics)
         record.update({"status": row.status, "error": row.error, "version": row.version,
-                       "seconds": row.seconds})
+                       "host_seconds": row.seconds})
         records.append(record)
     return records
 
@@ -41,3 +45,18 @@ def sweep_frame(path: str | Path) -> Any:
 
     records = sweep_records(path)
     return pd.DataFrame.from_records(records, columns=columns_of(records))
+
+
+_UNITS = (("host_seconds", "s of host time (not simulated)"), ("seconds", "s simulated"),
+          ("cycles", "cycles"), ("_bytes", "bytes"), ("energy_pj", "pJ"), ("mm2", "mm2"),
+          ("gbps", "GB/s"), ("_mib", "MiB"), ("ghz", "GHz"), ("waves_by_mode", "waves"),
+          ("macs", "MACs"), ("pe_utilization", "ratio"), ("batch", "samples"))
+
+
+def column_units(columns: list[str]) -> dict[str, str]:
+    """The unit of each exported column, read from its name ("" for labels and counts)."""
+    units = {}
+    for column in columns:
+        units[column] = next((unit for key, unit in _UNITS
+                              if column == key or column.endswith(key) or key in column), "")
+    return units

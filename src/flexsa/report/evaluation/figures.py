@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from flexsa.report.evaluation.aggregate import ENERGY_PARTS
 from flexsa.report.evaluation.journal import RunRecord
 from flexsa.report.evaluation.matrix import FLEXSA_CONFIGS, MODE_NAMES
+from flexsa.report.html.page import Figure
 
 COLORS = {"1G1C": "#4c72b0", "1G4C": "#dd8452", "4G4C": "#55a868", "1G1F": "#c44e52",
           "4G1F": "#8172b3", "16G4C": "#937860"}
@@ -18,15 +19,7 @@ PART_COLORS = {"comp": "#4c72b0", "lbuf": "#55a868", "gbuf": "#dd8452", "dram": 
 MODE_COLORS = {"FW": "#4c72b0", "HSW": "#dd8452", "VSW": "#55a868", "ISW": "#c44e52"}
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A written figure: file stem, title and caption for the report."""
-
-    name: str
-    title: str
-    caption: str
-    png: Path
-    svg: Path
+MAX_WIDTH_IN = 10.0  # 720 pt: shown at full size (no down-scaling) in the 1100 px page
 
 
 def _pyplot() -> Any:
@@ -35,23 +28,36 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 10, "axes.spines.top": False,
                          "axes.spines.right": False,
                          "figure.constrained_layout.use": True})
     return plt
 
 
-def _save(fig: Any, out_dir: Path, name: str, title: str, caption: str) -> Figure:
+def _save(fig: Any, out_dir: Path, name: str, title: str, caption: str,
+          alt: str = "") -> Figure:
     out_dir.mkdir(parents=True, exist_ok=True)
     png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
     fig.savefig(png, dpi=130)
     fig.savefig(svg, metadata={"Date": None})
     _pyplot().close(fig)
-    return Figure(name, title, caption, png, svg)
+    return Figure(name, title, caption, png, svg, alt)
+
+
+def _width(per_item: float, items: int, extra: float = 1.5) -> float:
+    return min(MAX_WIDTH_IN, max(6.0, per_item * items + extra))
+
+
+def _run_label(run: str) -> str:
+    return run.replace("_", "\n", 1)
 
 
 def _num(value: Any) -> float:
     return float(value) if isinstance(value, int | float) else float("nan")
+
+
+def _metric(data: Mapping[str, Any], key: str, run: str, config: str) -> float:
+    return _num(data[run][key].get(config))
 
 
 def _run_names(summary: Mapping[str, Any]) -> list[str]:
@@ -59,16 +65,17 @@ def _run_names(summary: Mapping[str, Any]) -> list[str]:
 
 
 def _grouped_bars(ax: Any, runs: Sequence[str], configs: Sequence[str],
-                  value: Callable[[str, str], float]) -> dict[str, list[float]]:
+                  value: Callable[[str, str], float],
+                  bottom: float = 0.0) -> dict[str, list[float]]:
     """One bar per config in each run's group; returns each config's bar positions."""
     width = 0.8 / max(1, len(configs))
     positions = {}
     for j, config in enumerate(configs):
         xs = [i + (j - (len(configs) - 1) / 2) * width for i in range(len(runs))]
-        ax.bar(xs, [value(r, config) for r in runs], width, label=config,
+        ax.bar(xs, [value(r, config) for r in runs], width, bottom=bottom, label=config,
                color=COLORS.get(config))
         positions[config] = xs
-    ax.set_xticks(range(len(runs)), [r.replace("_", "\n", 1) for r in runs])
+    ax.set_xticks(range(len(runs)), [_run_label(r) for r in runs])
     return positions
 
 
@@ -76,51 +83,65 @@ def utilization_figure(summary: Mapping[str, Any], configs: Sequence[str],
                        out_dir: Path) -> Figure:
     plt = _pyplot()
     runs = _run_names(summary)
-    fig, axes = plt.subplots(2, 1, figsize=(max(7.0, 1.3 * len(runs)), 6.4), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(_width(1.2, len(runs)), 5.6), sharex=True)
     data = summary["runs"]
-    _grouped_bars(axes[0], runs, configs,
-                  lambda r, c: _num(data[r]["ideal_pe_utilization"].get(c)))
-    axes[0].set_ylabel("PE utilization\n(ideal memory)")
-    axes[0].set_ylim(0, 1)
-    axes[0].legend(ncol=len(configs), fontsize=8, loc="upper center",
-                   bbox_to_anchor=(0.5, 1.18), frameon=False)
-    positions = _grouped_bars(axes[1], runs, configs,
-                              lambda r, c: _num(data[r]["hbm2_pe_utilization"].get(c)))
-    axes[1].set_ylabel("PE utilization\n(HBM2)")
-    axes[1].set_ylim(0, 1)
-    twin = axes[1].twinx()
-    for config in configs:
-        twin.plot(positions[config],
-                  [_num(data[r]["hbm2_speedup_vs_1G1C"].get(config)) for r in runs],
-                  marker="o", ms=4, lw=0.9, color=COLORS.get(config), markeredgecolor="black")
-    twin.set_ylabel("speedup over 1G1C (lines)")
-    twin.spines["right"].set_visible(True)
+    for ax, key, label in ((axes[0], "ideal_pe_utilization", "ideal memory"),
+                           (axes[1], "hbm2_pe_utilization", "HBM2")):
+        _grouped_bars(ax, runs, configs, partial(_metric, data, key))
+        ax.set_ylabel(f"PE utilization\n({label})")
+        ax.set_ylim(0, 1)
+    axes[0].legend(ncol=len(configs), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                   frameon=False)
+    return _save(fig, out_dir, "utilization", "PE utilization",
+                 "PE utilization (useful MACs / PE-cycles) averaged over the training run, with "
+                 "ideal memory (top) and one HBM2 stack (bottom); one bar per configuration.",
+                 "Grouped bar charts of PE utilization per model run and configuration, ideal "
+                 "memory above and HBM2 below; the exact values are in the table below.")
+
+
+def speedup_figure(summary: Mapping[str, Any], configs: Sequence[str],
+                   out_dir: Path) -> Figure:
+    plt = _pyplot()
+    runs = _run_names(summary)
+    data = summary["runs"]
+    others = [c for c in configs if c != "1G1C"] or list(configs)
+    fig, ax = plt.subplots(figsize=(_width(1.2, len(runs)), 3.4))
+    # bars grow up (faster) or down (slower) from the 1G1C line
+    _grouped_bars(ax, runs, others,
+                  lambda r, c: _num(data[r]["hbm2_speedup_vs_1G1C"].get(c)) - 1.0, bottom=1.0)
+    ax.axhline(1.0, color="black", lw=0.8, ls="--", label="1G1C (= 1)")
     speedups = [v for r in runs for v in data[r]["hbm2_speedup_vs_1G1C"].values()
                 if isinstance(v, int | float) and v > 0]
+    ax.set_ylabel("speedup over 1G1C\n(HBM2)")
+    if speedups:
+        ax.set_ylim(min(0.8, min(speedups) * 0.9), max(speedups) * 1.15)
     if speedups and max(speedups) / min(speedups) > 4:
         from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
-        twin.set_yscale("log")
-        twin.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        twin.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-        twin.yaxis.set_minor_formatter(NullFormatter())
-        twin.set_ylabel("speedup over 1G1C (lines, log scale)")
-    return _save(fig, out_dir, "utilization", "PE utilization and speedup",
-                 "Bars: PE utilization (useful MACs / PE-cycles) averaged over the training run, "
-                 "with ideal memory (top) and one HBM2 stack (bottom). Lines: speedup of each "
-                 "configuration over 1G1C with HBM2.")
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylabel("speedup over 1G1C\n(HBM2, log scale)")
+    ax.legend(ncol=len(others) + 1, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              frameon=False)
+    return _save(fig, out_dir, "speedup", "Speedup over 1G1C",
+                 "Whole-training-run speedup of each configuration over one 128x128 core "
+                 "(1G1C, dashed line) with one HBM2 stack.",
+                 "Grouped bar chart of the speedup of 1G4C, 4G4C, 1G1F and 4G1F over 1G1C per "
+                 "model run, with a dashed line at 1; the values are in the table below.")
 
 
 def traffic_figure(summary: Mapping[str, Any], configs: Sequence[str], out_dir: Path) -> Figure:
     plt = _pyplot()
     runs = _run_names(summary)
-    fig, ax = plt.subplots(figsize=(max(7.0, 1.3 * len(runs)), 3.2))
+    fig, ax = plt.subplots(figsize=(_width(1.2, len(runs)), 3.2))
     data = summary["runs"]
     _grouped_bars(ax, runs, configs,
                   lambda r, c: _num(data[r]["gbuf_to_lbuf_traffic_vs_1G1C"].get(c)))
     ax.axhline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_ylabel("GBUF→LBUF traffic\n(normalised to 1G1C)")
-    ax.legend(ncol=len(configs), fontsize=8, frameon=False)
+    ax.legend(ncol=len(configs), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return _save(fig, out_dir, "traffic", "On-chip traffic",
                  "Bytes moved from the global buffers to the cores' local buffers per training "
                  "iteration (stationary plus streamed inputs), averaged over the run and "
@@ -130,69 +151,80 @@ def traffic_figure(summary: Mapping[str, Any], configs: Sequence[str], out_dir: 
 def energy_figure(summary: Mapping[str, Any], configs: Sequence[str],
                   out_dir: Path) -> Figure | None:
     runs = _run_names(summary)
+    data = summary["runs"]
     if not any(isinstance(part, int | float) for run in runs
-               for cell in summary["runs"][run]["energy_vs_1G1C"].values()
-               for part in cell.values()):
+               for cell in data[run]["energy_vs_1G1C"].values() for part in cell.values()):
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(max(7.5, 0.32 * len(runs) * len(configs) + 1.5), 3.6))
-    data = summary["runs"]
-    xs, labels, cells, x = [], [], [], 0.0
-    for run in runs:
-        for config in configs:
-            cells.append(data[run]["energy_vs_1G1C"].get(config, {}))
-            xs.append(x)
-            labels.append(config)
-            x += 1
-        x += 0.8
-    bottom = [0.0] * len(xs)
-    for part in (*ENERGY_PARTS, "forwarding"):
-        heights = [_num(cell.get(part)) for cell in cells]
-        heights = [0.0 if h != h else h for h in heights]
-        label = "PE-to-PE" if part == "forwarding" else part.upper()
-        ax.bar(xs, heights, 0.8, bottom=bottom, color=PART_COLORS[part], label=label)
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_xticks(xs, labels, rotation=90, fontsize=7)
-    mids = [(xs[i * len(configs)] + xs[(i + 1) * len(configs) - 1]) / 2
-            for i in range(len(runs))]
-    groups = ax.secondary_xaxis("bottom")
-    groups.set_xticks(mids, runs, fontsize=8)
-    groups.tick_params(length=0, pad=34)
-    groups.spines["bottom"].set_visible(False)
-    ax.set_ylabel("energy per iteration\n(normalised to 1G1C)")
-    ax.legend(ncol=len(ENERGY_PARTS) + 1, fontsize=8, frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, 1.15))
+    cols = min(4, len(runs))
+    rows = -(-len(runs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(MAX_WIDTH_IN, 2.3 * rows + 0.6),
+                             squeeze=False, sharey=True)
+    xs = list(range(len(configs)))
+    for index, ax in enumerate(ax for line in axes for ax in line):
+        if index >= len(runs):
+            ax.set_visible(False)
+            continue
+        run = runs[index]
+        bottom = [0.0] * len(xs)
+        for part in (*ENERGY_PARTS, "forwarding"):
+            heights = [_num(data[run]["energy_vs_1G1C"].get(c, {}).get(part)) for c in configs]
+            heights = [0.0 if h != h else h for h in heights]
+            label = "PE-to-PE" if part == "forwarding" else part.upper()
+            ax.bar(xs, heights, 0.75, bottom=bottom, color=PART_COLORS[part], label=label)
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        ax.set_xticks(xs, configs, rotation=45, fontsize=9)
+        ax.set_title(run, fontsize=10)
+        if index % cols == 0:
+            ax.set_ylabel("energy / iteration\n(1G1C total = 1)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, ncol=len(labels), loc="outside upper center", frameon=False)
     return _save(fig, out_dir, "energy", "Dynamic energy",
-                 "Dynamic energy per training iteration (HBM2 runs), broken into MACs (COMP), "
-                 "local buffers, global buffers, DRAM, FlexSA's inter-core paths (OverCore) and "
-                 "PE-to-PE forwarding; every part is normalised to 1G1C's total.")
+                 "Dynamic energy per training iteration (HBM2 runs), one panel per model run, "
+                 "broken into MACs (COMP), local buffers, global buffers, DRAM, FlexSA's "
+                 "inter-core paths (OverCore) and PE-to-PE forwarding; every part is "
+                 "normalised to 1G1C's total.",
+                 "Small multiples of stacked bar charts, one per model run, of the energy of "
+                 "each configuration split into its parts; totals are in the table below.")
 
 
 def modes_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
     plt = _pyplot()
+    data = summary["runs"]
     runs = [r for r in _run_names(summary)
-            if any(summary["runs"][r]["mode_share_waves"].get(c) for c in FLEXSA_CONFIGS)]
+            if any(data[r]["mode_share_waves"].get(c) for c in FLEXSA_CONFIGS)]
     configs = [c for c in FLEXSA_CONFIGS
-               if any(summary["runs"][r]["mode_share_waves"].get(c) for r in runs)]
+               if any(data[r]["mode_share_waves"].get(c) for r in runs)]
     if not runs or not configs:
         return None
-    fig, axes = plt.subplots(len(configs), len(runs),
-                             figsize=(1.6 * len(runs) + 0.5, 1.8 * len(configs) + 0.4),
-                             squeeze=False)
-    for i, config in enumerate(configs):
-        for j, run in enumerate(runs):
-            ax = axes[i][j]
-            shares = summary["runs"][run]["mode_share_waves"].get(config) or {}
-            values = [max(0.0, _num(shares.get(m, 0.0))) for m in MODE_NAMES]
-            if sum(values) > 0:
-                ax.pie(values, colors=[MODE_COLORS[m] for m in MODE_NAMES], startangle=90,
-                       counterclock=False, wedgeprops={"linewidth": 0.5, "edgecolor": "white"})
-            ax.set_title(f"{run}\n{config}" if i == 0 else config, fontsize=7)
-    fig.legend([plt.Rectangle((0, 0), 1, 1, color=MODE_COLORS[m]) for m in MODE_NAMES],
-               MODE_NAMES, ncol=4, loc="lower center", frameon=False, fontsize=8)
+    fig, axes = plt.subplots(1, len(configs), figsize=(MAX_WIDTH_IN, 0.42 * len(runs) + 1.3),
+                             squeeze=False, sharey=True)
+    ys = list(range(len(runs)))[::-1]
+    for ax, config in zip(axes[0], configs, strict=True):
+        left = [0.0] * len(runs)
+        for mode in MODE_NAMES:
+            shares = [max(0.0, _num((data[r]["mode_share_waves"].get(config) or {})
+                                    .get(mode, 0.0))) for r in runs]
+            shares = [0.0 if v != v else v for v in shares]
+            ax.barh(ys, shares, 0.7, left=left, color=MODE_COLORS[mode], label=mode)
+            for y, x0, share in zip(ys, left, shares, strict=True):
+                if share >= 0.06:
+                    ax.text(x0 + share / 2, y, f"{100 * share:.0f}%", ha="center",
+                            va="center", fontsize=8, color="white")
+            left = [a + b for a, b in zip(left, shares, strict=True)]
+        ax.set_xlim(0, 1)
+        ax.xaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+        ax.set_title(config, fontsize=10)
+        ax.set_xlabel("share of systolic waves")
+    axes[0][0].set_yticks(ys, runs)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, ncol=len(labels), loc="outside upper center", frameon=False)
     return _save(fig, out_dir, "modes", "FlexSA operating modes",
                  "Share of systolic waves run in each FlexSA mode (full wave FW, horizontal "
-                 "HSW, vertical VSW and independent ISW sub-waves), epoch-weighted over the run.")
+                 "HSW, vertical VSW and independent ISW sub-waves), epoch-weighted over the "
+                 "run; labels give shares of 6% and more.",
+                 "Horizontal stacked bars, one per model run and FlexSA configuration, of the "
+                 "percentage of waves in each mode.")
 
 
 def splitting_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
@@ -240,7 +272,8 @@ def intervals_figure(records: Sequence[RunRecord], configs: Sequence[str],
     if not runs:
         return None
     plt = _pyplot()
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.6 * len(runs), 3.0), squeeze=False,
+    fig, axes = plt.subplots(1, len(runs), figsize=(_width(4.6, len(runs), 0.4), 3.0),
+                             squeeze=False,
                              sharey=True)
     for ax, run in zip(axes[0], runs, strict=True):
         for config in configs:
@@ -251,11 +284,11 @@ def intervals_figure(records: Sequence[RunRecord], configs: Sequence[str],
                 ax.step([x.epoch_start for x in rows] + [rows[-1].epoch_end],
                         [x.pe_utilization for x in rows] + [rows[-1].pe_utilization],
                         where="post", label=config, color=COLORS.get(config))
-        ax.set_title(run, fontsize=9)
+        ax.set_title(run, fontsize=10)
         ax.set_xlabel("epoch")
         ax.set_ylim(0, 1)
     axes[0][0].set_ylabel("PE utilization (ideal memory)")
-    axes[0][-1].legend(fontsize=7, frameon=False)
+    axes[0][-1].legend(frameon=False, ncol=2)
     return _save(fig, out_dir, "intervals", "Utilization along training",
                  "PE utilization of pruned ResNet50 in each 10-epoch pruning interval (ideal "
                  "memory): as channels are pruned to irregular counts the large core loses "
@@ -269,7 +302,7 @@ def search_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
     if not cells:
         return None
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(1.6 * len(cells) + 1.5, 3.0))
+    fig, ax = plt.subplots(figsize=(_width(1.6, len(cells)), 3.0))
     series = (("heuristic_pe_utilization", "paper heuristic", "#c44e52"),
               ("search_pe_utilization", "search tiler", "#8172b3"),
               ("independent_core_bound", "independent-core bound", "#55a868"))
@@ -279,7 +312,7 @@ def search_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
     ax.set_xticks(range(len(cells)), [f"{run}\n{config}" for run, config, _ in cells])
     ax.set_ylim(0, 1)
     ax.set_ylabel("PE utilization (ideal memory)")
-    ax.legend(fontsize=8, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
+    ax.legend(frameon=False, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0))
     return _save(fig, out_dir, "search", "Beyond the paper: search tiler",
                  "Most pruned ResNet50 models (last interval): PE utilization of FlexSA with the "
                  "paper's tiling heuristic, with a search over wave shapes and modes per tile "
@@ -287,8 +320,8 @@ def search_figure(summary: Mapping[str, Any], out_dir: Path) -> Figure | None:
                  "of the sub-core size.")
 
 
-FIGURE_NAMES: tuple[str, ...] = ("utilization", "traffic", "energy", "modes", "splitting",
-                                 "area", "intervals", "search")
+FIGURE_NAMES: tuple[str, ...] = ("utilization", "speedup", "traffic", "energy", "modes",
+                                 "splitting", "area", "intervals", "search")
 
 
 def render(name: str, summary: Mapping[str, Any], records: Sequence[RunRecord],
@@ -297,6 +330,7 @@ def render(name: str, summary: Mapping[str, Any], records: Sequence[RunRecord],
     has_runs = bool(summary["runs"])
     builders: dict[str, Callable[[], Figure | None]] = {
         "utilization": lambda: utilization_figure(summary, configs, out_dir) if has_runs else None,
+        "speedup": lambda: speedup_figure(summary, configs, out_dir) if has_runs else None,
         "traffic": lambda: traffic_figure(summary, configs, out_dir) if has_runs else None,
         "energy": lambda: energy_figure(summary, configs, out_dir) if has_runs else None,
         "modes": lambda: modes_figure(summary, out_dir) if has_runs else None,

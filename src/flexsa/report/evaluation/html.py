@@ -1,126 +1,164 @@
-"""A self-contained ``report.html``: inline SVG figures, captions, tables and the config."""
+"""The FlexSA evaluation's ``report.html``, built with the shared page builder.
+
+Figures with their numbers beside them: every ratio table also gives the absolute value it
+is a ratio of (time, bytes, energy per iteration; mm²), taken from the run records.
+"""
 
 from __future__ import annotations
 
-import base64
-import html
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flexsa.report.evaluation.figures import Figure
+from flexsa.report.evaluation.aggregate import aggregate
+from flexsa.report.evaluation.journal import RunRecord
+from flexsa.report.evaluation.matrix import MODE_NAMES
+from flexsa.report.html.page import Figure, Page, Section, Table, claims_table, render_page
 
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
-margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-figure{margin:1.2em 0}figure img{max-width:100%;height:auto}
-figcaption{font-size:.9em;color:#444;margin-top:.4em}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
-th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
-th:first-child,td:first-child{text-align:left}
-pre{background:#f6f6f6;padding:.8em;overflow:auto;font-size:.8em;max-height:30em}
-.note{color:#555;font-size:.9em}
-"""
-
-METRICS: tuple[tuple[str, str], ...] = (
-    ("ideal_pe_utilization", "PE utilization, ideal memory"),
-    ("hbm2_pe_utilization", "PE utilization, HBM2"),
-    ("hbm2_speedup_vs_1G1C", "speedup over 1G1C, HBM2"),
-    ("gbuf_to_lbuf_traffic_vs_1G1C", "GBUF→LBUF traffic vs 1G1C"),
-    ("end_to_end_speedup_vs_1G1C", "end-to-end speedup (with SIMD layers)"),
-    ("ideal_pe_utilization_excluding_depthwise",
-     "PE utilization without the depthwise layers, ideal memory"),
-)
+INTRO = ("Produced by flexsa reproduce flexsa. Every number is an average over the whole "
+         "training run, each pruning interval weighted by its epochs; ratios are taken of "
+         "whole-run totals. Tables give three significant digits; summary.json and runs.csv "
+         "hold every value at full precision.")
 
 
-def _svg_image(figure: Figure) -> str:
-    """The SVG embedded as a data URI (no clash of element ids between figures)."""
-    data = base64.b64encode(figure.svg.read_bytes()).decode("ascii")
-    return (f"<img src='data:image/svg+xml;base64,{data}' "
-            f"alt='{html.escape(figure.title)}'>")
+def _absolute(records: Sequence[RunRecord]
+              ) -> dict[tuple[str, str, str], dict[str, float | None]]:
+    """(run, config, memory) -> time (ms), GBUF->LBUF bytes (GB), energy (mJ) per iteration."""
+    out: dict[tuple[str, str, str], dict[str, float | None]] = {}
+    for (study, run, config, memory), totals in aggregate(records).items():
+        if study != "main" or not totals.epochs:
+            continue
+        energy = totals.per_iteration("energy_total")
+        out[(run, config, memory)] = {
+            "ms": 1e3 * totals.seconds / totals.epochs,
+            "gb": totals.gbuf_to_lbuf / totals.epochs / 1e9,
+            "mj": None if energy is None else energy / 1e9}
+    return out
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return "–" if value is None else html.escape(str(value))
+def _cell(runs: Mapping[str, Any], run: str, key: str, config: str) -> Any:
+    return (runs[run].get(key) or {}).get(config)
 
 
-def _metric_table(runs: Mapping[str, Any], metric: str, configs: Sequence[str]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in configs)
+def _performance_table(runs: Mapping[str, Any], configs: Sequence[str],
+                       absolute: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> Table:
+    rows = []
+    for run in runs:
+        for config in configs:
+            ideal = absolute.get((run, config, "ideal"), {})
+            hbm2 = absolute.get((run, config, "hbm2"), {})
+            rows.append([f"{run} / {config}",
+                         _cell(runs, run, "ideal_pe_utilization", config),
+                         _cell(runs, run, "hbm2_pe_utilization", config),
+                         ideal.get("ms"), hbm2.get("ms"),
+                         _cell(runs, run, "hbm2_speedup_vs_1G1C", config),
+                         _cell(runs, run, "end_to_end_speedup_vs_1G1C", config)])
+    return Table("performance", "Utilization, time and speedup",
+                 ["run / config", "PE util. (ideal)", "PE util. (HBM2)",
+                  "GEMM time / iter., ideal (ms)", "GEMM time / iter., HBM2 (ms)",
+                  "speedup vs 1G1C (HBM2)", "end-to-end speedup (with SIMD)"], rows,
+                 "Times are simulated GEMM time per training iteration averaged over the run; "
+                 "'average' rows are means of the runs' ratios and have no absolute time.")
+
+
+def _traffic_energy_table(runs: Mapping[str, Any], configs: Sequence[str],
+                          absolute: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> Table:
+    rows = []
+    for run in runs:
+        for config in configs:
+            ideal = absolute.get((run, config, "ideal"), {})
+            hbm2 = absolute.get((run, config, "hbm2"), {})
+            energy = _cell(runs, run, "energy_vs_1G1C", config) or {}
+            rows.append([f"{run} / {config}", ideal.get("gb"),
+                         _cell(runs, run, "gbuf_to_lbuf_traffic_vs_1G1C", config),
+                         hbm2.get("mj"), energy.get("total")])
+    return Table("traffic-energy", "On-chip traffic and energy",
+                 ["run / config", "GBUF→LBUF / iter. (GB)", "traffic vs 1G1C",
+                  "energy / iter., HBM2 (mJ)", "energy vs 1G1C"], rows)
+
+
+def _modes_table(runs: Mapping[str, Any]) -> Table:
     rows = []
     for run, data in runs.items():
-        values = data.get(metric) or {}
-        if not any(v is not None for v in values.values()):
-            continue
-        cells = "".join(f"<td>{_fmt(values.get(c))}</td>" for c in configs)
-        rows.append(f"<tr><td>{html.escape(run)}</td>{cells}</tr>")
-    return f"<table><tr><th>run</th>{head}</tr>{''.join(rows)}</table>"
+        for config, shares in (data.get("mode_share_waves") or {}).items():
+            if shares:
+                rows.append([f"{run} / {config}",
+                             *(100 * float(shares.get(m) or 0.0) for m in MODE_NAMES)])
+    return Table("modes", "Share of waves per FlexSA mode (%)",
+                 ["run / config", *(f"{m} (%)" for m in MODE_NAMES)], rows)
 
 
-def _tables(summary: Mapping[str, Any], configs: Sequence[str]) -> str:
-    runs = summary.get("runs") or {}
-    if not runs:
-        return "<p class='note'>No main-study runs selected.</p>"
-    parts = []
-    for metric, title in METRICS:
-        table = _metric_table(runs, metric, configs)
-        if "<td>" in table:
-            parts.append(f"<h3>{html.escape(title)}</h3>{table}")
-    return "".join(parts)
+def _study_tables(summary: Mapping[str, Any]) -> list[Table]:
+    tables = []
+    split = summary.get("core_splitting") or {}
+    if split:
+        tables.append(Table("splitting", "Core-splitting study (mean over pruned ResNet50)",
+                            ["cores x size", "PE utilization", "GBUF→LBUF traffic vs 1x128"],
+                            [[k, v.get("pe_utilization"), v.get("traffic_vs_1x128")]
+                             for k, v in split.items()]))
+    areas = summary.get("area_mm2") or {}
+    ratios = summary.get("area_vs_1x128") or {}
+    if areas:
+        parts = list(dict.fromkeys(p for v in areas.values() for p in v if p != "total"))
+        tables.append(Table(
+            "area", "Area (mm²) and ratio to one 128x128 core",
+            ["design", "total (mm²)", "vs 1x128", *(f"{p} (mm²)" for p in parts)],
+            [[k, v.get("total"), 1.0 if k == "1x128" else ratios.get(k),
+              *(v.get(p) for p in parts)] for k, v in areas.items()]))
+    base = summary.get("resnet50_1G1C_ideal_utilization") or {}
+    if base:
+        tables.append(Table("resnet50-1g1c", "ResNet50 on 1G1C, ideal memory",
+                            ["pruning", "PE utilization"], [[k, v] for k, v in base.items()]))
+    return tables
 
 
-def _figure_html(figure: Figure) -> str:
-    return (f"<figure id='{figure.name}'><h3>{html.escape(figure.title)}</h3>"
-            f"{_svg_image(figure)}<figcaption>{html.escape(figure.caption)}</figcaption>"
-            "</figure>")
-
-
-def _extra_sections(summary: Mapping[str, Any]) -> str:
-    parts = []
-    for key, title in (("core_splitting", "Core-splitting study (mean over pruned ResNet50)"),
-                       ("area_vs_1x128", "Area relative to one 128x128 core"),
-                       ("resnet50_1G1C_ideal_utilization", "ResNet50 on 1G1C, ideal memory"),
-                       ("beyond_paper", "Beyond the paper: search tiler and upper bound")):
-        if summary.get(key):
-            body = html.escape(json.dumps(summary[key], indent=2))
-            parts.append(f"<h3>{html.escape(title)}</h3><pre>{body}</pre>")
-    return "".join(parts)
-
-
-def claims_table(summary: Mapping[str, Any]) -> str:
-    """The claims ledger (``summary["claims"]``) as an HTML table ('' if absent)."""
-    rows = summary.get("claims") or []
+def _search_table(summary: Mapping[str, Any]) -> Table | None:
+    study = summary.get("beyond_paper") or {}
+    keys = ("heuristic_pe_utilization", "search_pe_utilization", "independent_core_bound",
+            "search_speedup_vs_heuristic", "search_traffic_vs_heuristic")
+    rows = [[f"{run} / {config}", *(data.get(k) for k in keys)]
+            for run, per in study.items() if isinstance(per, Mapping)
+            for config, data in per.items() if isinstance(data, Mapping)]
     if not rows:
-        return ""
-    head = "".join(f"<th>{h}</th>" for h in ("claim", "published", "ours", "status"))
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row.get(k, '')))}</td>"
-                         for k in ("claim", "published", "ours", "status")) + "</tr>"
-        for row in rows)
-    return (f"<h2>Claims ledger</h2><table><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+        return None
+    return Table("search", "Beyond the paper: search tiler (last pruning interval)",
+                 ["run / config", "heuristic PE util.", "search PE util.",
+                  "independent-core bound", "search speedup", "search traffic ratio"], rows)
+
+
+def build_page(summary: Mapping[str, Any], figures: Sequence[Figure],
+               configs: Sequence[str], records: Sequence[RunRecord] = ()) -> Page:
+    by_name = {f.name: f for f in figures}
+    runs = summary.get("runs") or {}
+    absolute = _absolute(records)
+
+    def figs(*names: str) -> list[Figure]:
+        return [by_name[n] for n in names if n in by_name]
+
+    claims = claims_table(summary.get("claims"))
+    sections = [Section("Claims ledger", [claims])] if claims else []
+    if runs:
+        sections += [
+            Section("Utilization and speedup", [*figs("utilization", "speedup", "intervals"),
+                                                _performance_table(runs, configs, absolute)]),
+            Section("Traffic and energy", [*figs("traffic", "energy"),
+                                           _traffic_energy_table(runs, configs, absolute)]),
+            Section("FlexSA modes", [*figs("modes"), _modes_table(runs)]),
+        ]
+    else:
+        sections.append(Section("Main study", ["No main-study runs selected."]))
+    studies: list[Figure | Table | str] = [*figs("splitting", "area"), *_study_tables(summary)]
+    if studies:
+        sections.append(Section("Core splitting and area", studies))
+    search = _search_table(summary)
+    if "search" in by_name or search is not None:
+        sections.append(Section("Beyond the paper", [*figs("search"),
+                                                     *([search] if search else [])]))
+    config = {k: summary.get(k) for k in ("tool", "version", "config")}
+    return Page("FlexSA evaluation", INTRO, sections, tuple(summary.get("notes", ())),
+                summary.get("provenance") or {}, config)
 
 
 def render_report(summary: Mapping[str, Any], figures: Sequence[Figure],
-                  configs: Sequence[str]) -> str:
+                  configs: Sequence[str], records: Sequence[RunRecord] = ()) -> str:
     """The report as one HTML string that needs no other file."""
-    config = {k: summary.get(k) for k in ("tool", "version", "config")}
-    body = [
-        "<h1>FlexSA evaluation</h1>",
-        "<p class='note'>Produced by <code>flexsa reproduce flexsa</code> "
-        f"(flexsa {html.escape(str(summary.get('version', '')))}). Every number is an "
-        "average over the whole training run, each pruning interval weighted by its epochs. "
-        "Ratios are taken of whole-run totals.</p>",
-        *(f"<p class='note'><b>Note.</b> {html.escape(n)}</p>" for n in summary.get("notes", [])),
-        claims_table(summary),
-        "<h2>Figures</h2>", *(_figure_html(f) for f in figures),
-        "<h2>Summary tables</h2>", _tables(summary, configs), _extra_sections(summary),
-        "<h2>Configuration used</h2>",
-        f"<pre>{html.escape(json.dumps(config, indent=2, default=str))}</pre>",
-    ]
-    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>FlexSA evaluation</title><style>{STYLE}</style></head><body>"
-            + "\n".join(body) + "</body></html>\n")
+    return render_page(build_page(summary, figures, configs, records))

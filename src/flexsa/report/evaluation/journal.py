@@ -3,7 +3,9 @@
 ``DIR/runs.jsonl`` is the journal: one JSON object per finished run, appended, flushed and
 fsynced at once, so an interrupted evaluation leaves every finished result readable (a
 torn last line is ignored). ``DIR/runs.csv`` is the same records as a tidy CSV, appended in
-step and rewritten from the journal when a run resumes. ``DIR/manifest.json`` holds the
+step and rewritten from the journal when a run resumes; its column names carry their unit
+(``*_bytes``, ``*_pj``, ``host_seconds``) and ``DIR/runs.csv.meta.json`` gives the unit of every
+column with the tool version and settings. ``DIR/manifest.json`` holds the
 settings fingerprint and tool version: a rerun with other settings refuses to mix results
 unless ``--force`` starts over.
 """
@@ -85,6 +87,30 @@ class RunRecord:
 
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(RunRecord))
+# runs.csv names carry the unit (RunRecord/journal names stay as they are); `seconds` there
+# is the host time of the simulation, so it is `host_seconds` (`seconds` = simulated time).
+_UNIT_SUFFIX = {**{name: "bytes" for name in ("gbuf_to_lbuf_stationary", "gbuf_to_lbuf_streamed",
+                                              "lbuf_to_gbuf", "overcore", "dram_to_gbuf",
+                                              "gbuf_to_dram")},
+                **{f"energy_{k}": "pj" for k in ENERGY_KEYS}}
+CSV_COLUMNS: dict[str, str] = {
+    name: ("host_seconds" if name == "seconds" else
+           f"{name}_{_UNIT_SUFFIX[name]}" if name in _UNIT_SUFFIX else name)
+    for name in COLUMNS}
+CSV_UNITS: dict[str, str] = {
+    "batch": "samples", "epoch_start": "epoch", "epoch_end": "epoch", "epochs": "epochs",
+    "train_flops_ratio": "ratio of dense training FLOPs", "total_pes": "PEs",
+    "clock_ghz": "GHz", "cycles": "cycles", "stall_cycles": "cycles", "macs": "MACs",
+    "pe_utilization": "ratio (useful MACs / PE-cycles)", "simd_cycles": "cycles",
+    **{f"waves_{m}": "waves" for m in MODE_KEYS}, **{f"cycles_{m}": "cycles" for m in MODE_KEYS},
+    **{CSV_COLUMNS[k]: "bytes per iteration" for k in _UNIT_SUFFIX if _UNIT_SUFFIX[k] == "bytes"},
+    **{CSV_COLUMNS[f"energy_{k}"]: "pJ per iteration" for k in ENERGY_KEYS},
+    "host_seconds": "s of host time to simulate the row (not simulated time)"}
+CSV_META = "runs.csv.meta.json"
+
+
+def csv_row(record: RunRecord) -> dict[str, Any]:
+    return {CSV_COLUMNS[k]: v for k, v in asdict(record).items()}
 _INT_FIELDS = {f.name for f in fields(RunRecord) if "int" in str(f.type)}
 _FLOAT_FIELDS = {f.name for f in fields(RunRecord) if "float" in str(f.type)}
 
@@ -149,7 +175,8 @@ class Journal:
         self._rewrite(done.values())
         self._jsonl = open(self.out_dir / JOURNAL, "a", encoding="utf-8")  # noqa: SIM115
         self._csv = open(self.out_dir / CSV_NAME, "a", encoding="utf-8", newline="")  # noqa: SIM115
-        self._writer = csv.DictWriter(self._csv, fieldnames=COLUMNS, lineterminator="\n")
+        self._writer = csv.DictWriter(self._csv, fieldnames=list(CSV_COLUMNS.values()),
+                                      lineterminator="\n")
         return done
 
     def close(self) -> None:
@@ -168,7 +195,7 @@ class Journal:
     def append(self, record: RunRecord) -> None:
         assert self._jsonl is not None and self._csv is not None, "journal not open"
         self._jsonl.write(json.dumps(asdict(record)) + "\n")
-        self._writer.writerow(asdict(record))
+        self._writer.writerow(csv_row(record))
         for handle in (self._jsonl, self._csv):
             handle.flush()
             os.fsync(handle.fileno())
@@ -195,19 +222,23 @@ class Journal:
     def _write_manifest(self, fingerprint: dict[str, Any]) -> None:
         payload = {"tool": "flexsa", "version": __version__, "fingerprint": fingerprint}
         write_atomic(self.out_dir / MANIFEST, json.dumps(payload, indent=2) + "\n")
+        sidecar = {**payload, "file": CSV_NAME, "units": {c: CSV_UNITS.get(c, "")
+                                                          for c in CSV_COLUMNS.values()}}
+        write_atomic(self.out_dir / CSV_META, json.dumps(sidecar, indent=2) + "\n")
 
     def _rewrite(self, records: Iterable[RunRecord]) -> None:
         """Rewrite journal and CSV from the good records (drops a torn last line)."""
-        rows = [asdict(r) for r in records]
-        write_atomic(self.out_dir / JOURNAL, "".join(json.dumps(r) + "\n" for r in rows))
-        write_atomic(self.out_dir / CSV_NAME, _csv_text(rows))
+        items = list(records)
+        write_atomic(self.out_dir / JOURNAL,
+                     "".join(json.dumps(asdict(r)) + "\n" for r in items))
+        write_atomic(self.out_dir / CSV_NAME, _csv_text([csv_row(r) for r in items]))
 
 
 def _csv_text(rows: list[dict[str, Any]]) -> str:
     import io
 
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS.values()), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +23,7 @@ from flexsa.report.evaluation.matrix import (
 )
 from flexsa.report.evaluation.runner import execute
 from flexsa.report.output import dumps, provenance
+from flexsa.report.provenance import PROVENANCE_KEY, run_provenance
 
 SUMMARY = "summary.json"
 REPORT = "report.html"
@@ -99,6 +101,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
         from flexsa.report.evaluation.backend import ToolkitBackend
 
         backend = ToolkitBackend()
+    started = time.perf_counter()
     out = prepare_out_dir(out_dir)
     if force:  # nothing from an earlier run may survive next to the new journal
         for name in (EXTRA, SUMMARY, REPORT):
@@ -121,6 +124,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
     summary["depthwise"] = settings.depthwise
     summary["claims"] = claims_ledger(summary)
     summary |= provenance(_config(settings, backend))
+    summary[PROVENANCE_KEY] = run_provenance(time.perf_counter() - started)  # volatile
     write_atomic(out / SUMMARY, dumps(summary) + "\n")
     figures = _write_figures(summary, records, settings, out, jobs) if write_figures else ()
     return Outcome(out, written, len(records) - written, summary, figures)
@@ -182,8 +186,8 @@ def _write_figures(summary: dict[str, Any], records: list[RunRecord], settings: 
     from flexsa.report.evaluation.html import render_report
 
     figures = all_figures(summary, records, settings.main_configs, out / FIGURES, jobs)
-    write_atomic(out / REPORT, render_report(summary, figures, settings.main_configs))
-    return tuple(p for f in figures for p in (f.png, f.svg))
+    write_atomic(out / REPORT, render_report(summary, figures, settings.main_configs, records))
+    return tuple(p for f in figures for p in (f.png, f.svg) if p is not None)
 
 
 def load_summary(out_dir: Path) -> dict[str, Any]:
