@@ -117,8 +117,16 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _run_packed(args: tuple[Backend, WorkUnit, str, str]) -> list[RunRecord]:
-    return run_unit(*args)
+# What forked workers inherit: (backend, units, dgrad form, depthwise). Tasks carry only a
+# unit's index, so each is a few bytes: a pickled model can exceed the pipe buffer, and a
+# task handler blocked on a full pipe made Pool.terminate() hang after Ctrl-C.
+_FORKED: tuple[Backend, list[WorkUnit], str, str] | None = None
+
+
+def _run_indexed(index: int) -> list[RunRecord]:
+    assert _FORKED is not None, "worker started without the forked evaluation state"
+    backend, units, dgrad_form, depthwise = _FORKED
+    return run_unit(backend, units[index], dgrad_form, depthwise)
 
 
 def _call(task: Callable[[], Any]) -> Any:
@@ -152,13 +160,13 @@ def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: se
         return Executed(written, side_task() if side_task is not None else None)
     import multiprocessing
 
+    global _FORKED
+    _FORKED = (backend, units, settings.dgrad_form, settings.depthwise)
     context = multiprocessing.get_context("fork")
     pool = context.Pool(min(jobs, len(units)), initializer=_ignore_sigint)
     try:
         side = pool.apply_async(_call, (side_task,)) if side_task is not None else None
-        results = pool.imap_unordered(
-            _run_packed, [(backend, unit, settings.dgrad_form, settings.depthwise)
-                          for unit in units])
+        results = pool.imap_unordered(_run_indexed, range(len(units)))
         written = _drain(results, journal, total, len(done), progress, on_record)
         executed = Executed(written, side.get() if side is not None else None)
         pool.close()
@@ -166,6 +174,7 @@ def execute(settings: EvalSettings, backend: Backend, journal: Journal, done: se
     finally:
         pool.terminate()
         pool.join()
+        _FORKED = None
 
 
 def _drain(results: Iterator[list[RunRecord]], journal: Journal, total: int, resumed: int,
