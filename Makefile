@@ -12,6 +12,9 @@ $(VENV)/.installed: pyproject.toml
 	# the CPU build of torch lies on this machine's disk; pin it first so nothing pulls a CUDA build
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[all,dev]'
+	# byte-compile the sources once: with PYTHONDONTWRITEBYTECODE set (as on this machine)
+	# Python would otherwise recompile flexsa's modules on every start of the CLI
+	$(PY) -m compileall -q src
 	# SCALE-Sim itself, for the compatibility tests: it imports only tqdm (its declared
 	# numba/llvmlite/Cython requirements are unused), so install it without them
 	$(PY) -m pip install -q --no-deps scalesim==3.0.0 tqdm
