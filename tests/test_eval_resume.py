@@ -108,3 +108,51 @@ def test_unwritable_out_dir(tmp_path: Path) -> None:
         prepare_out_dir(blocker)
     with pytest.raises(ConfigError, match="--out"):
         prepare_out_dir(blocker / "sub")
+
+
+def test_rerun_with_other_filters_keeps_runs_csv_and_summary_in_agreement(
+        tmp_path: Path) -> None:
+    """Issue 15: a rerun into an old --out with other --configs merges explicitly."""
+    out = tmp_path / "out"
+    wide = EvalSettings(models=("resnet50",), configs=("1G1C", "1G4C", "1G1F"),
+                        memories=("ideal",), studies=("main",))
+    reproduce(wide, out, FakeBackend(), progress=False, write_figures=False)
+    narrow = reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+    assert narrow.new_records == 0 and narrow.reused_records == EXPECTED
+    with open(out / "runs.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    summary = json.loads((out / "summary.json").read_text())
+    assert {r["config"] for r in rows} == {"1G1C", "1G1F"} == set(summary["config"]["settings"]
+                                                                  ["configs"]) | {"1G1C"}
+    assert len(rows) == EXPECTED
+    assert len(read_journal(out / JOURNAL)) == (1 + 3 + 3) * 3  # the cache keeps every run
+
+
+def test_killed_rerun_leaves_no_summary_of_another_selection(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+    assert (out / "summary.json").exists()
+    other = EvalSettings(models=("resnet50",), configs=("1G1C", "4G1F"), memories=("ideal",),
+                         studies=("main",))
+
+    class Killed(Exception):
+        pass
+
+    class Dying(FakeBackend):
+        def simulate(self, *args: object, **kwargs: object) -> object:
+            raise Killed
+
+    with pytest.raises(Killed):
+        reproduce(other, out, Dying(), progress=False, write_figures=False)
+    assert not (out / "summary.json").exists()
+
+
+def test_second_writer_into_the_same_out_refuses(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    prepare_out_dir(out)
+    with Journal(out) as journal:
+        journal.open(SETTINGS.fingerprint(), force=False)
+        with pytest.raises(ConfigError, match="being written by another running"):
+            reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+    outcome = reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+    assert outcome.new_records == EXPECTED

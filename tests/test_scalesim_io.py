@@ -58,8 +58,10 @@ def test_config_defaults_and_topology_path() -> None:
     ("[architecture_presets]\nArrayWidth: 4\nDataflow: os\n", "ArrayHeight is missing"),
     ("[architecture_presets]\nArrayHeight: x\nArrayWidth: 4\nDataflow: os\n",
      "ArrayHeight must be an integer"),
-    ("[architecture_presets]\nArrayHeight: 0\nArrayWidth: 4\nDataflow: os\n", "array_rows"),
-    ("[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\nDataflow: rs\n", "dataflow"),
+    ("[architecture_presets]\nArrayHeight: 0\nArrayWidth: 4\nDataflow: os\n",
+         "ArrayHeight must be an integer >= 1"),
+    ("[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\nDataflow: rs\n",
+         "Dataflow must be"),
     ("[architecture_presets]\nArrayHeight: 4\nArrayHeight: 5\nArrayWidth: 4\n", "not a valid"),
     ("ArrayHeight: 4\n", "not a valid"),
     ("[architecture_presets]\nArrayHeight: 4\nArrayWidth: 4\nDataflow: os\n"

@@ -89,7 +89,7 @@ def test_bad_inputs_exit_2(tmp_path: Path, capsys) -> None:
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     _main_error(capsys, "not a valid matrix", *base, "--a", str(tmp_path / "bad.npz"),
                 "--b", str(tmp_path / "b.npz"))
-    _main_error(capsys, "does not exist", *base, "--a", str(tmp_path / "none.npz"),
+    _main_error(capsys, "not found", *base, "--a", str(tmp_path / "none.npz"),
                 "--b", str(tmp_path / "b.npz"))
     _main_error(capsys, "go together", *base, "--a", str(tmp_path / "b.npz"))
     (tmp_path / "case.json").write_text('{"A": [[1, 2]], "B": [[1], [2], [3]]}')

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.errors import ConfigError
+from flexsa.validation import LIMITS, as_float, as_int
 
 GEOMETRY_KEYS = ("cores_per_group", "core_rows", "core_cols", "flexsa")
 ALLOCATIONS = ("wave", "tile")
@@ -42,24 +43,25 @@ class MemoryConfig:
     dram_output_bytes: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("gbuf_mib", "dram_gbps", "gbuf_to_lbuf_bytes_per_cycle",
-                     "lbuf_port_bytes_per_cycle"):
+        for name, low, high in (("gbuf_mib", 0.0, 2.0**20), ("dram_gbps", 1e-3, 1e9),
+                                ("gbuf_to_lbuf_bytes_per_cycle", 0.0, 1e12),
+                                ("lbuf_port_bytes_per_cycle", 0.0, 1e12)):
             value = getattr(self, name)
             if value is None and name not in ("gbuf_mib", "dram_gbps"):
                 continue
-            if (not isinstance(value, int | float) or isinstance(value, bool)
-                    or not math.isfinite(value) or value <= 0):
-                raise ConfigError(f"memory.{name} must be a finite number > 0, got {value!r}")
-        _int_at_least("memory.dram_latency_cycles", self.dram_latency_cycles, 0)
-        _int_at_least("memory.gbuf_ports", self.gbuf_ports, 0)
+            as_float(value, f"memory.{name}", low=low, low_open=low == 0.0, high=high,
+                     error=ConfigError)
+        as_int(self.dram_latency_cycles, "memory.dram_latency_cycles", low=0, limit="cycles",
+               error=ConfigError)
+        as_int(self.gbuf_ports, "memory.gbuf_ports", low=0, high=65_536, error=ConfigError)
         if self.dram_output_bytes not in (2, 4):
             raise ConfigError("memory.dram_output_bytes must be 2 (FP16) or 4 (FP32), "
                               f"got {self.dram_output_bytes!r}")
 
 
-def _int_at_least(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{name} must be an integer >= {low}, got {value!r}")
+def _int_at_least(name: str, value: object, low: int, limit: str | None = None,
+                  high: int | None = None) -> None:
+    as_int(value, name, low=low, high=high, limit=limit, error=ConfigError)
 
 
 @dataclass(frozen=True)
@@ -87,18 +89,21 @@ class ArchConfig:
     description: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("groups", "cores_per_group", "core_rows", "core_cols",
-                     "input_bytes", "output_bytes"):
-            _int_at_least(name, getattr(self, name), 1)
-        _int_at_least("mode_switch_cycles", self.mode_switch_cycles, 0)
+        for name, limit in (("groups", "groups"), ("cores_per_group", "cores"),
+                            ("core_rows", "array_dim"), ("core_cols", "array_dim")):
+            _int_at_least(name, getattr(self, name), 1, limit)
+        LIMITS["total_cores"].check(self.groups * self.cores_per_group,
+                                    "groups*cores_per_group", error=ConfigError)
+        for name in ("input_bytes", "output_bytes"):
+            _int_at_least(name, getattr(self, name), 1, high=64)
+        _int_at_least("mode_switch_cycles", self.mode_switch_cycles, 0, "cycles")
         if self.allocation not in ALLOCATIONS:
             raise ConfigError(f"allocation must be one of {', '.join(ALLOCATIONS)}, "
                               f"got {self.allocation!r}")
         if not isinstance(self.flexsa, bool):
             raise ConfigError(f"flexsa must be true or false, got {self.flexsa!r}")
-        clock = self.clock_ghz
-        if isinstance(clock, bool) or not isinstance(clock, int | float) or clock <= 0:
-            raise ConfigError(f"clock_ghz must be a number > 0, got {clock!r}")
+        as_float(self.clock_ghz, "clock_ghz", low=0.0, low_open=True, high=1000.0,
+                 error=ConfigError)
         if self.flexsa and self.cores_per_group % 4:
             raise ConfigError(
                 f"cores_per_group={self.cores_per_group} does not tile FlexSA units of 2x2 "
@@ -109,7 +114,7 @@ class ArchConfig:
             if value == 0:
                 object.__setattr__(self, name, defaults[name])
             else:
-                _int_at_least(name, value, 1)
+                _int_at_least(name, value, 1, "buffer_elems")
         if not isinstance(self.memory, MemoryConfig):
             raise ConfigError("memory must be a MemoryConfig")
         self._check_one_wave()
@@ -301,11 +306,14 @@ def load_arch(name_or_path: str | Path) -> ArchConfig:
     text = str(name_or_path)
     if text.strip().upper() in PRESETS:
         return PRESETS[text.strip().upper()]
+    if not text.strip():
+        raise ConfigError(f"--arch is empty; use a preset ({', '.join(PRESETS)}) or a .yaml file")
     path = Path(text)
     if path.suffix.lower() in {".yaml", ".yml"} or path.exists():
-        if not path.is_file():
-            raise ConfigError(f"arch config file {text!r} not found")
         from flexsa.arch.schema import load_yaml_mapping
+        from flexsa.paths import input_file
+
+        input_file(path, "arch config file", ConfigError)
 
         return arch_from_dict(load_yaml_mapping(path), source=str(path))
     raise ConfigError(f"unknown arch {text!r}; use a preset ({', '.join(PRESETS)}) "

@@ -35,8 +35,11 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
     """Parse a YAML file that must contain one mapping."""
+    from flexsa.paths import read_text
+
+    text = read_text(path, "config file", ConfigError)
     try:
-        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -49,7 +52,7 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True, allow_inf_nan=False)
 
 
 class MemoryModel(_Strict):
@@ -95,15 +98,26 @@ def _first_error(err: ValidationError, source: str) -> ConfigError:
     return ConfigError(f"{source}: {loc}={value!r} is invalid ({first['msg']})")
 
 
+def _reject_booleans(data: Mapping[str, Any], source: str, prefix: str = "") -> None:
+    """``true``/``false`` only for ``flexsa``: YAML booleans are not numbers."""
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            _reject_booleans(value, source, f"{prefix}{key}.")
+        elif isinstance(value, bool) and key != "flexsa":
+            raise ConfigError(f"{source}: {prefix}{key}={value!r} is invalid (give a number, "
+                              "not true/false)")
+
+
 def validate_arch_mapping(data: Mapping[str, Any], source: str = "config") -> ArchConfig:
     """Validate a mapping into an :class:`ArchConfig` (one-line :class:`ConfigError`)."""
+    _reject_booleans(data, source)
     try:
         model = ArchModel.model_validate(dict(data))
     except ValidationError as err:
         raise _first_error(err, source) from None
     fields = model.model_dump()
-    memory = MemoryConfig(**fields.pop("memory"))
     try:
+        memory = MemoryConfig(**fields.pop("memory"))
         return ArchConfig(memory=memory, **fields)
     except ConfigError as err:
         raise ConfigError(f"{source}: {err}") from None

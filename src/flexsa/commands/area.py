@@ -22,6 +22,10 @@ def area_cmd(
     from flexsa.energy.configs import resolve_arch, splitting_study
     from flexsa.energy.table import load_energy_table
 
+    if split_study:
+        from flexsa.commands.flags import ignored_with
+
+        ignored_with("with --split-study (it costs its own four designs)", "arch")
     table = load_energy_table(energy_table)
     config = {"arch": arch, "energy_table": energy_table, "split_study": split_study}
     if split_study:

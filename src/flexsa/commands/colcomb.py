@@ -6,6 +6,7 @@ from typing import Any
 
 import typer
 
+from flexsa.commands.guards import colcomb_guards
 from flexsa.errors import FlexsaError
 
 colcomb_app = typer.Typer(help="Column combining: joint optimisation of accuracy and "
@@ -73,6 +74,7 @@ def experiment_config(opts: dict[str, Any], networks: tuple[str, ...]) -> Any:
     from flexsa.packing.metrics import ArrayShape
     from flexsa.packing.plans import SCHEDULES, check_choice, check_data, check_plan_options
 
+    colcomb_guards(opts)
     check_plan_options(networks, opts["alpha"], opts["alphas"], opts["layers"],
                        opts["rows"], opts["cost_resolution"])
     check_choice(opts["schedule"], SCHEDULES, "--schedule")

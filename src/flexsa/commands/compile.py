@@ -23,12 +23,16 @@ def compile_command(
     from flexsa.arch import load_arch
     from flexsa.compiler import compile_gemm, emit_program
     from flexsa.compiler.gemm_spec import parse_gemm_spec
+    from flexsa.paths import output_file
+    from flexsa.validation import gemm_size, positive
     from flexsa.workloads.layers import Gemm, Phase
 
     accel = load_arch(arch)
     m, n, k = parse_gemm_spec(gemm)
-    if instances <= 0:
-        raise FlexsaError(f"--instances must be > 0, got {instances}")
+    positive(instances, "--instances", limit="instances")
+    gemm_size(m, n, k, instances)
+    if out is not None:
+        output_file(out, "--out")
     try:
         gemm_phase = Phase(phase)
     except ValueError:

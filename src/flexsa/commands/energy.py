@@ -63,6 +63,9 @@ def export_cmd(
 
     if fmt != "accelergy":
         raise ConfigError(f"--format {fmt!r} is not supported; use accelergy")
+    from flexsa.paths import output_dir
+
+    output_dir(out_dir, "OUT_DIR", ConfigError)
     paths = write_accelergy(resolve_arch(arch), out_dir, load_energy_table(energy_table))
     for path in paths:
         typer.echo(f"wrote {path}")

@@ -39,12 +39,14 @@ def show(
     as_csv: bool = typer.Option(False, "--csv", help="print CSV rows"),
 ) -> None:
     """Print the training GEMMs of a model at a mini-batch."""
+    from flexsa.commands.flags import exclusive
+    from flexsa.validation import positive
     from flexsa.workloads.depthwise import describe, parse_depthwise
     from flexsa.workloads.lowering import lower_model, phase_totals
     from flexsa.workloads.sources import load_workload
 
-    if batch <= 0:
-        raise WorkloadError(f"--batch must be > 0, got {batch}")
+    exclusive("as_json", "as_csv")
+    positive(batch, "--batch", limit="batch", error=WorkloadError)
     depthwise = parse_depthwise(depthwise, "--depthwise").value
     model = load_workload(name, width_mult=width_mult, resolution=resolution, seq_len=seq_len)
     gemms = lower_model(model, batch, phase, dgrad_form, depthwise)

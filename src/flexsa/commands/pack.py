@@ -26,6 +26,9 @@ def pack_command(
 
     if bool(weights) == bool(random):
         raise FlexsaError("give exactly one of --weights FILE or --random ROWS,COLS,DENSITY")
+    from flexsa.commands.guards import pack_guards
+
+    seed = pack_guards(weights, key, random, alpha, gamma, section, array, out, seed)
     config = PackingConfig(alpha=alpha, gamma=gamma, section=section)
     shape = ArrayShape.parse(array)
     matrix = load_weights(weights, key) if weights else random_weights(random, seed)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from flexsa.commands.flags import given
 from flexsa.errors import WorkloadError
 
 prune_app = typer.Typer(help="Pruning while training: trajectories and PruneTrain.",
@@ -27,12 +28,19 @@ def trajectory(
     out: Path | None = typer.Option(None, "--out", "-o", help="also write the JSON to a file"),
 ) -> None:
     """Per-interval channel counts of a model pruned while training (no training needed)."""
+    from flexsa.commands.flags import exclusive, ignored_with
+    from flexsa.paths import output_file
     from flexsa.report.output import dumps, print_json, print_table
+    from flexsa.validation import seed as check_seed
     from flexsa.workloads.pruning.trajectory import make_trajectory, width_trajectory
 
-    if width_mult and strength:
-        raise WorkloadError("give either --strength or --width-mult, not both")
-    if width_mult:
+    exclusive("strength", "width_mult")
+    seed = check_seed(seed)
+    if given_width := given("width_mult"):
+        ignored_with("with --width-mult (no jitter)", "seed")
+    if out is not None:
+        output_file(out, "--out")
+    if given_width or width_mult:
         traj = width_trajectory(model, width_mult, epochs=epochs, interval=interval)
     else:
         traj = make_trajectory(model, strength or "low", epochs=epochs, interval=interval,
@@ -72,13 +80,17 @@ def train(
                                     "one workload file per reconfiguration"),
 ) -> None:
     """PruneTrain a small ResNet on the digits (offline): accuracy and FLOPs per interval."""
+    from flexsa.paths import output_dir
+    from flexsa.validation import positive
+    from flexsa.validation import seed as check_seed
     from flexsa.workloads.pruning.config import PruneTrainConfig, check_model_name
 
     config = PruneTrainConfig(epochs, interval, penalty_ratio, threshold, lr,
-                              batch_size=batch_size, seed=seed)
+                              batch_size=batch_size, seed=check_seed(seed))
     check_model_name(model)
-    if threads <= 0:
-        raise WorkloadError(f"--threads must be > 0, got {threads}")
+    positive(threads, "--threads", limit="workers", error=WorkloadError)
+    if out is not None:
+        output_dir(out, "--out", WorkloadError)
     import torch
 
     from flexsa.report.output import print_json, print_table, provenance

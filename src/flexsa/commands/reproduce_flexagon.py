@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from flexsa.commands.guards import flexagon_guards
 from flexsa.errors import ConfigError, WorkloadError
 
 
@@ -38,10 +39,7 @@ def flexagon(
 
     from flexsa.sparse.config import Profile, config_for, parse_profile
 
-    if conversion_cost < 0:
-        raise ConfigError(f"--conversion-cost must be >= 0, got {conversion_cost}")
-    if max_layers < 0:
-        raise ConfigError(f"--max-layers must be >= 0, got {max_layers}")
+    seed = flexagon_guards(out, max_layers, conversion_cost, seed)
     timing = parse_profile(profile)
     # The published runs did not time output writes (spec section 6); the ideal profile does.
     hw = config_for(timing, time_output_writes=timing is not Profile.REFERENCE)

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 def _jobs(value: int | None) -> int:
     if value is None:
         return max(1, min(2, os.cpu_count() or 1))
-    if value < 1:
-        raise ConfigError(f"--jobs must be >= 1, got {value}")
-    return value
+    from flexsa.validation import positive
+
+    return positive(value, "--jobs", limit="workers", error=ConfigError)
 
 
 def reproduce_flexsa(
@@ -43,6 +43,11 @@ def reproduce_flexsa(
     as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
 ) -> None:
     """Run the whole FlexSA evaluation into DIR (resumes an interrupted run)."""
+    from flexsa.paths import output_dir
+    from flexsa.validation import seed as check_seed
+
+    seed = check_seed(seed)
+    output_dir(out, "--out", ConfigError)
     from flexsa.report.evaluation.matrix import (
         MAIN_CONFIGS,
         MEMORIES,

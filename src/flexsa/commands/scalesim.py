@@ -33,6 +33,8 @@ def scalesim_command(
 
     if form not in ("auto", "conv", "gemm"):
         raise WorkloadError(f"--form must be auto, conv or gemm, got {form!r}")
+    if dataflow and dataflow.strip().lower() not in ("is", "ws", "os"):
+        raise WorkloadError(f"--dataflow must be is, ws or os, got {dataflow!r}")
     cfg = read_scalesim_config(config)
     if dataflow:
         cfg = replace(cfg, dataflow=dataflow.strip().lower())

@@ -21,7 +21,11 @@ def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str
     if (gemm is None) == (model is None):
         raise WorkloadError("give exactly one of --gemm M,N,K or --model NAME --batch B")
     if gemm is not None:
+        from flexsa.commands.flags import ignored_with
         from flexsa.compiler.gemm_spec import parse_gemm_spec
+
+        ignored_with("with --gemm (it applies to --model)", "batch", "width_mult", "dgrad_form",
+                     "pruning", "epoch")
 
         m, n, k = parse_gemm_spec(gemm)
         gemm_phase = Phase.FWD if phase == "all" else _phase(phase)
@@ -32,8 +36,13 @@ def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str
     from flexsa.workloads.lowering import lower_model
     from flexsa.workloads.sources import load_workload
 
-    if batch is None or batch <= 0:
-        raise WorkloadError(f"--model needs --batch B with B > 0, got {batch}")
+    if batch is None:
+        raise WorkloadError("--model needs --batch B with B > 0")
+    from flexsa.commands.flags import requires
+    from flexsa.validation import positive
+
+    positive(batch, "--batch", limit="batch", error=WorkloadError)
+    requires("epoch", "--pruning", pruning is not None)
     assert model is not None
     loaded = load_workload(model, width_mult=width_mult, pruning=pruning, epoch=epoch)
     gemms = lower_model(loaded, batch, phase, dgrad_form, depthwise, pack_shape)
@@ -88,6 +97,11 @@ def simulate_command(
     accel = load_arch(arch)
     if timing not in ("flexsa", "scalesim"):
         raise ConfigError(f"--timing must be flexsa or scalesim, got {timing!r}")
+    if timing == "scalesim":
+        from flexsa.commands.flags import ignored_with
+
+        ignored_with("with --timing scalesim (compute timing only)", "mode_policy", "memory",
+                     "energy_table")
     if dataflow is not None and dataflow not in DATAFLOWS:
         raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
     if dataflow is not None and timing != "scalesim":

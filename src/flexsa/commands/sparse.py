@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from flexsa.commands.guards import sparse_guards
 from flexsa.errors import WorkloadError
 
 sparse_app = typer.Typer(help="Sparse x sparse GEMM (Flexagon engine).", no_args_is_help=True)
@@ -44,6 +45,7 @@ def simulate_cmd(
     from flexsa.sparse.config import ALL_DATAFLOWS, config_for, parse_dataflow, parse_profile
     from flexsa.sparse.engine import simulate
 
+    seed = sparse_guards(m, n, k, nnz_a, nnz_b, save_c, (case, a_file, b_file), seed)
     flows = ALL_DATAFLOWS if dataflow.strip().lower() == "all" else (parse_dataflow(dataflow),)
     hw = config_for(parse_profile(profile))
     problem, reference, expected, source = _load_problem(
@@ -60,8 +62,6 @@ def simulate_cmd(
         if save_c is not None and len(runs) == 1:
             import scipy.sparse as sp
 
-            if save_c.suffix != ".npz":
-                raise WorkloadError(f"--save-c {str(save_c)!r}: use a .npz file name")
             sp.save_npz(save_c, c)
     if as_json:
         print_json({"problem": {"m": problem.m, "n": problem.n, "k": problem.k,

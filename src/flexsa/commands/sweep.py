@@ -35,8 +35,9 @@ def run_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
     """Run a sweep over configs x models x pruning x memory x config fields (resumable)."""
-    if jobs < 1:
-        raise ConfigError(f"--jobs must be >= 1, got {jobs}")
+    from flexsa.validation import positive
+
+    positive(jobs, "--jobs", limit="workers", error=ConfigError)
     if jobs != 1 and scheduler is not None:
         raise ConfigError("give --jobs or --scheduler, not both (the Dask workers run the points)")
     _run(spec, out, jobs, scheduler, quiet)

@@ -18,14 +18,16 @@ def verify_command(
     from flexsa.arch import load_arch
     from flexsa.compiler.gemm_spec import parse_gemm_spec
     from flexsa.sim.functional import verify_gemm
+    from flexsa.validation import positive
+    from flexsa.validation import seed as check_seed
 
     accel = load_arch(arch)
     m, n, k = parse_gemm_spec(gemm)
-    if instances <= 0:
-        raise FlexsaError(f"--instances must be > 0, got {instances}")
+    positive(instances, "--instances", limit="instances")
+    rng_seed = check_seed(seed)
     if phase not in ("fwd", "dgrad", "wgrad"):
         raise FlexsaError(f"--phase must be fwd, dgrad or wgrad, got {phase!r}")
-    ok, mismatches = verify_gemm(accel, m, n, k, seed=seed, instances=instances, phase=phase)
+    ok, mismatches = verify_gemm(accel, m, n, k, seed=rng_seed, instances=instances, phase=phase)
     if ok:
         typer.echo(f"OK: {accel.name} GEMM {m}x{n}x{k} (seed {seed}) equals A @ B")
         return

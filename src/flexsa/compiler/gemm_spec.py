@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import gemm_size
 
 
 def parse_gemm_spec(text: str) -> tuple[int, int, int]:
@@ -13,10 +14,13 @@ def parse_gemm_spec(text: str) -> tuple[int, int, int]:
     dims = []
     for name, part in zip("MNK", parts, strict=True):
         try:
+            if not part.isascii():
+                raise ValueError(part)
             value = int(part)
         except ValueError:
             raise WorkloadError(f"--gemm {name} must be a positive integer, got {part!r}") from None
         if value <= 0:
             raise WorkloadError(f"--gemm {name} must be > 0, got {value}")
         dims.append(value)
+    gemm_size(dims[0], dims[1], dims[2], where="--gemm")
     return dims[0], dims[1], dims[2]

@@ -6,7 +6,7 @@ The shipped table is built without it (``table._shipped``) to keep CLI start-up 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -17,49 +17,55 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+# Bounds of the numbers of a table (flexsa.validation's rule: finite and in range).
+NODE_MIN_NM, NODE_MAX_NM = 0.1, 1e4     # technology nodes
+MAX_VALUE = 1e12                        # any energy, area, length or ratio entry
+MAX_SRAM_BYTES = 2**50
+
+
 class _EntryIn(_Strict):
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_VALUE)
     unit: str
     source: str = Field(min_length=1)
-    node_nm: float | None = Field(default=None, gt=0)
+    node_nm: float | None = Field(default=None, ge=NODE_MIN_NM, le=NODE_MAX_NM)
 
 
 class _ScalingIn(_Strict):
-    from_nm: float = Field(gt=0)
-    to_nm: float = Field(gt=0)
-    energy: float = Field(gt=0)
-    area: float = Field(gt=0)
+    from_nm: float = Field(ge=NODE_MIN_NM, le=NODE_MAX_NM)
+    to_nm: float = Field(ge=NODE_MIN_NM, le=NODE_MAX_NM)
+    energy: float = Field(gt=0, le=MAX_VALUE)
+    area: float = Field(gt=0, le=MAX_VALUE)
     source: str = Field(min_length=1)
 
 
 class _SramIn(_Strict):
     name: str
-    capacity_bytes: int = Field(gt=0)
-    port_bits: int = Field(gt=0)
-    read_pj: float = Field(gt=0)
-    write_pj: float = Field(gt=0)
-    area_mm2: float = Field(gt=0)
+    capacity_bytes: int = Field(gt=0, le=MAX_SRAM_BYTES)
+    port_bits: int = Field(gt=0, le=2**20)
+    read_pj: float = Field(gt=0, le=MAX_VALUE)
+    write_pj: float = Field(gt=0, le=MAX_VALUE)
+    area_mm2: float = Field(gt=0, le=MAX_VALUE)
     cells: str
     source: str = Field(min_length=1)
-    node_nm: float | None = Field(default=None, gt=0)
+    node_nm: float | None = Field(default=None, ge=NODE_MIN_NM, le=NODE_MAX_NM)
 
 
 class _TableIn(_Strict):
     version: int = 1
-    target_node_nm: float = Field(gt=0)
+    target_node_nm: float = Field(ge=NODE_MIN_NM, le=NODE_MAX_NM)
     scaling: list[_ScalingIn] = []
     entries: dict[str, _EntryIn]
     sram_points: list[_SramIn] = Field(min_length=1)
-    wire_lengths: dict[str, float] = {}
+    wire_lengths: dict[str, Annotated[float, Field(gt=0, le=MAX_VALUE)]] = {}
 
 
 class _OverrideIn(_Strict):
     version: int | None = None
-    target_node_nm: float | None = Field(default=None, gt=0)
+    target_node_nm: float | None = Field(default=None, ge=NODE_MIN_NM, le=NODE_MAX_NM)
     scaling: list[_ScalingIn] | None = None
     entries: dict[str, _EntryIn] = {}
     sram_points: list[_SramIn] | None = Field(default=None, min_length=1)
-    wire_lengths: dict[str, float] = {}
+    wire_lengths: dict[str, Annotated[float, Field(gt=0, le=MAX_VALUE)]] = {}
 
 
 def _first_error(err: ValidationError, origin: str) -> ConfigError:

@@ -46,7 +46,7 @@ def load_yaml_text(text: str, origin: str) -> Any:
 
 
 def load_yaml_file(path: str | Path) -> Any:
+    from flexsa.paths import read_text
+
     file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"file {str(file)!r} not found; give an existing YAML file")
-    return load_yaml_text(file.read_text(encoding="utf-8"), str(file))
+    return load_yaml_text(read_text(file, "YAML file", ConfigError), str(file))

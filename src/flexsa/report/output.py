@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flexsa import __version__
+from flexsa.validation import finite_or_none
 
 
 def provenance(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -18,7 +19,24 @@ def provenance(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 
 def dumps(payload: Any) -> str:
-    return json.dumps(payload, indent=2, sort_keys=False, default=_default)
+    """Strict JSON (RFC 8259): NaN and infinities become ``null``, never ``NaN``/``Infinity``.
+
+    ``null`` for a number means "not defined or unbounded" (e.g. ``dram_gbps`` of ideal
+    memory: unlimited bandwidth); see docs/workloads.md, "JSON output".
+    """
+    return json.dumps(finite_or_none(_plain(payload)), indent=2, sort_keys=False,
+                      allow_nan=False)
+
+
+def _plain(value: Any) -> Any:
+    """Enums, numpy values and dataclasses as plain JSON types (recursively)."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _plain(_default(value))
 
 
 def _default(value: Any) -> Any:

@@ -39,15 +39,19 @@ class MemorySpec:
                 "unit_port_bytes_per_cycle": self.unit_port_bytes_per_cycle}
 
 
+MIN_GBPS, MAX_GBPS = 1e-3, 1e9  # DRAM bandwidths outside this are not physical
+
+
 def _bandwidth(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise ConfigError(f"--memory {text!r} is not valid; use ideal, hbm2 or a DRAM "
                           "bandwidth in GB/s (> 0)") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"--memory bandwidth must be a finite number of GB/s > 0, got {text}")
-    return value
+    from flexsa.validation import as_float
+
+    return as_float(value, "--memory bandwidth (GB/s)", low=MIN_GBPS, high=MAX_GBPS,
+                    error=ConfigError)
 
 
 def unit_port_bpc(arch: ArchConfig) -> float:

@@ -148,12 +148,15 @@ def load_spec(source: str | Path | Mapping[str, Any], base_dir: Path | None = No
     if isinstance(source, Mapping):
         data, label, base = dict(source), "sweep spec", base_dir or Path.cwd()
     else:
-        path = Path(source)
-        if not path.is_file():
-            raise ConfigError(f"sweep spec {str(path)!r} not found")
+        from flexsa.paths import input_file
+
+        path = input_file(source, "sweep spec", ConfigError)
         from flexsa.arch.schema import load_yaml_mapping
 
         data, label, base = load_yaml_mapping(path), str(path), base_dir or path.parent
+    for axis in ("batch", "memory"):
+        if any(isinstance(v, bool) for v in _as_list(data.get(axis, []))):
+            raise ConfigError(f"{label}: {axis}: give numbers, not true/false")
     try:
         raw = _SpecModel.model_validate(data)
     except ValidationError as err:
@@ -161,6 +164,12 @@ def load_spec(source: str | Path | Mapping[str, Any], base_dir: Path | None = No
     for axis in ("arch", "model", "batch", "pruning", "memory"):
         if not getattr(raw, axis):
             raise ConfigError(f"{label}: {axis!r} must list at least one value")
+    from flexsa.validation import LIMITS
+
+    size = math.prod(len(getattr(raw, axis)) for axis in ("arch", "model", "batch", "pruning",
+                                                          "memory"))
+    LIMITS["sweep_points"].check(size * math.prod(len(v) for v in raw.set.values()),
+                                 f"{label}: points", "split the sweep", ConfigError)
     arch = [_arch_entry(a, base, label) for a in raw.arch]
     model = [_model_entry(m, base, label) for m in raw.model]
     _unique([e.ref for e in arch], "arch", label)
@@ -214,9 +223,9 @@ def _model_entry(text: str, base: Path, label: str) -> Entry:
 
 
 def _batch(value: int, label: str) -> int:
-    if isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{label}: batch sizes must be positive integers, got {value!r}")
-    return int(value)
+    from flexsa.validation import positive
+
+    return positive(value, f"{label}: batch", limit="batch", error=ConfigError)
 
 
 def _pruning(text: str, label: str) -> Pruning:
@@ -289,7 +298,21 @@ def _override(key: str, values: list[SCALAR], label: str) -> tuple[str, tuple[SC
     if not values:
         raise ConfigError(f"{label}: set: {key!r} must list at least one value")
     _unique(values, f"set.{key}", label)
+    if field_name.startswith("model."):
+        values = [_model_knob(field_name, v, label) for v in values]
     return field_name, tuple(values)
+
+
+def _model_knob(field_name: str, value: SCALAR, label: str) -> SCALAR:
+    """``model.width_mult`` in (0, 16]; ``model.resolution`` / ``seq_len`` integers >= 0."""
+    from flexsa.validation import as_float, as_int
+    from flexsa.workloads.sources import MAX_WIDTH_MULT, MIN_WIDTH_MULT
+
+    where = f"{label}: set: {field_name}"
+    if field_name == "model.width_mult":
+        return as_float(value, where, low=MIN_WIDTH_MULT, high=MAX_WIDTH_MULT,
+                        error=ConfigError)
+    return as_int(value, where, low=0, limit=field_name.split(".")[1], error=ConfigError)
 
 
 def _phases(text: str, label: str) -> str:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import gemm_size, non_negative, positive
 
 
 class Phase(StrEnum):
@@ -27,16 +28,17 @@ class Phase(StrEnum):
 
 def _positive(owner: str, **values: int) -> None:
     for field_name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise WorkloadError(f"{owner}: {field_name} must be an integer, got {value!r}")
-        if value <= 0:
-            raise WorkloadError(f"{owner}: {field_name} must be > 0, got {value}")
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            # records take exact ints only (not 4.0); flexsa.validation words the message
+            positive(value if isinstance(value, int) else str(value), f"{owner}: {field_name}",
+                     error=WorkloadError)
 
 
 def _non_negative(owner: str, **values: int) -> None:
     for field_name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise WorkloadError(f"{owner}: {field_name} must be an integer >= 0, got {value!r}")
+            non_negative(value if isinstance(value, int) else str(value),
+                         f"{owner}: {field_name}", error=WorkloadError)
 
 
 def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -249,6 +251,7 @@ class Gemm:
 
     def __post_init__(self) -> None:
         _positive(f"GEMM of {self.layer!r}", m=self.m, n=self.n, k=self.k, groups=self.groups)
+        gemm_size(self.m, self.n, self.k, self.groups, f"GEMM of {self.layer!r}")
         if self.macs == -1:
             object.__setattr__(self, "macs", self.executed_macs)
         _non_negative(f"GEMM of {self.layer!r}", macs=self.macs)

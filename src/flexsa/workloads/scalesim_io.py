@@ -121,10 +121,10 @@ _REQUIRED = {"array_rows", "array_cols", "dataflow"}
 
 def read_scalesim_config(path: str | Path) -> ScaleSimConfig:
     """Parse a SCALE-Sim ``.cfg`` file; every problem is one line naming the key."""
+    from flexsa.paths import read_text
+
     source = Path(path)
-    if not source.is_file():
-        raise ConfigError(f"SCALE-Sim config {str(source)!r} not found")
-    return parse_scalesim_config(source.read_text(errors="replace"), str(source))
+    return parse_scalesim_config(read_text(source, "SCALE-Sim config", ConfigError), str(source))
 
 
 def parse_scalesim_config(text: str, origin: str = "<config>") -> ScaleSimConfig:
@@ -143,13 +143,31 @@ def parse_scalesim_config(text: str, origin: str = "<config>") -> ScaleSimConfig
                                   "(e.g. ArrayHeight: 32, ArrayWidth: 32, Dataflow: os)")
             continue
         raw = parser.get(section, key).strip()
-        values[name] = _convert(raw, kind, f"{origin}: [{section}] {key}")
+        where = f"{origin}: [{section}] {key}"
+        values[name] = _check_number(name, _convert(raw, kind, where), where)
     if "dataflow" in values:
         values["dataflow"] = str(values["dataflow"]).lower()
+        if values["dataflow"] not in DATAFLOWS:
+            raise ConfigError(f"{origin}: [architecture_presets] Dataflow must be one of is, ws, "
+                              f"os; got {values['dataflow']!r}")
     if values.get("sparsity_support"):
         raise ConfigError(f"{origin}: [sparsity] SparsitySupport = true is not supported; "
                           "set it to false")
     return ScaleSimConfig(**values)  # type: ignore[arg-type]
+
+
+def _check_number(name: str, value: object, where: str) -> object:
+    """The user's key names in errors (``ArrayHeight``, not ``array_rows``)."""
+    from flexsa.validation import as_int
+
+    if name in ("array_rows", "array_cols"):
+        return as_int(value, where, low=1, limit="array_dim", error=ConfigError)
+    if name == "bandwidths":
+        assert isinstance(value, tuple)
+        return tuple(as_int(v, where, low=1, error=ConfigError) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return as_int(value, where, low=0, limit="buffer_elems", error=ConfigError)
+    return value
 
 
 def _convert(raw: str, kind: str, where: str) -> object:
@@ -266,10 +284,10 @@ class TopologyLayer:
 
 def read_topology(path: str | Path, form: TopologyForm = "auto") -> list[TopologyLayer]:
     """Read a SCALE-Sim topology CSV (conv or ``Layer, M, N, K`` form)."""
+    from flexsa.paths import read_text
+
     source = Path(path)
-    if not source.is_file():
-        raise WorkloadError(f"topology file {str(source)!r} not found")
-    return parse_topology(source.read_text(errors="replace"), str(source), form)
+    return parse_topology(read_text(source, "topology file", WorkloadError), str(source), form)
 
 
 def parse_topology(text: str, origin: str = "<topology>",

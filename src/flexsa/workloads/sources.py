@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flexsa.errors import WorkloadError
+from flexsa.paths import input_file
+from flexsa.validation import as_float, as_int
 from flexsa.workloads.model import Model
 from flexsa.workloads.zoo import build_model, canonical_name
+
+MODEL_SUFFIXES = (".onnx", ".csv")  # the importers
+MIN_WIDTH_MULT, MAX_WIDTH_MULT = 0.01, 16.0  # beyond these it is no longer the same network
 
 
 def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
@@ -16,14 +21,16 @@ def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
     ``pruning`` (``low``, ``high``, a target FLOPs fraction or a trajectory JSON file) and
     ``epoch`` select the PruneTrain-pruned model trained at that epoch.
     """
+    width_mult = as_float(width_mult, "--width-mult", low=MIN_WIDTH_MULT, high=MAX_WIDTH_MULT,
+                          error=WorkloadError)
+    as_int(resolution, "--resolution (0: default)", low=0, limit="resolution",
+           error=WorkloadError)
+    as_int(seq_len, "--seq-len (0: default)", low=0, limit="seq_len", error=WorkloadError)
     if pruning not in (None, "", "none"):
         return _pruned(name, str(pruning), epoch, width_mult, resolution, seq_len)
-    if width_mult <= 0:
-        raise WorkloadError(f"--width-mult must be > 0, got {width_mult}")
-    if resolution < 0 or seq_len < 0:
-        raise WorkloadError("--resolution and --seq-len must be >= 0 (0 = default)")
     path = Path(name)
-    if path.suffix and path.suffix != "" and path.exists():
+    if path.suffix.lower() in MODEL_SUFFIXES or path.is_dir() or (path.suffix and path.exists()):
+        input_file(path, "model file", WorkloadError)
         return _load_file(path, width_mult)
     key = canonical_name(name)
     knobs: dict[str, object] = {"width_mult": width_mult}

@@ -8,6 +8,12 @@ step and rewritten from the journal when a run resumes; its column names carry t
 column with the tool version and settings. ``DIR/manifest.json`` holds the
 settings fingerprint and tool version: a rerun with other settings refuses to mix results
 unless ``--force`` starts over.
+
+A rerun with other *filters* (``--models``, ``--configs``, ``--memory``, ``--studies``) merges
+explicitly: ``runs.jsonl`` is the cache of every finished run (reused by any selection), while
+``runs.csv`` and ``summary.json``, once a run completes, hold exactly the runs of the current
+selection, so they always agree. While a run is in progress (or after it was killed) there is
+no ``summary.json`` and ``runs.csv`` mirrors the journal.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from typing import Any, TextIO
 
 from flexsa import __version__
 from flexsa.errors import ConfigError
+from flexsa.paths import ExclusiveLock
 from flexsa.report.evaluation.backend import ENERGY_KEYS, MODE_KEYS, Metrics
 from flexsa.report.evaluation.matrix import Interval, Target, Variant, record_key
 
 JOURNAL = "runs.jsonl"
 CSV_NAME = "runs.csv"
 MANIFEST = "manifest.json"
+LOCK = ".flexsa.lock"  # held by the one process writing this directory
 
 
 @dataclass(frozen=True)
@@ -163,10 +171,12 @@ class Journal:
         self._jsonl: TextIO | None = None
         self._csv: TextIO | None = None
         self._writer: Any = None
+        self._lock: ExclusiveLock | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def open(self, fingerprint: dict[str, Any], force: bool) -> dict[str, RunRecord]:
         """Prepare the directory; return the records already finished (none if forced)."""
+        self._lock = ExclusiveLock(self.out_dir / LOCK, f"--out {self.out_dir}", ConfigError)
         if force:
             for name in (JOURNAL, CSV_NAME, MANIFEST):
                 (self.out_dir / name).unlink(missing_ok=True)
@@ -184,6 +194,9 @@ class Journal:
             if handle is not None:
                 handle.close()
         self._jsonl = self._csv = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Journal:
         return self
@@ -232,6 +245,11 @@ class Journal:
         write_atomic(self.out_dir / JOURNAL,
                      "".join(json.dumps(asdict(r)) + "\n" for r in items))
         write_atomic(self.out_dir / CSV_NAME, _csv_text([csv_row(r) for r in items]))
+
+
+def write_selected_csv(out_dir: Path, records: Iterable[RunRecord]) -> None:
+    """``runs.csv`` with exactly ``records`` (the runs a summary is built from)."""
+    write_atomic(out_dir / CSV_NAME, _csv_text([asdict(r) for r in records]))
 
 
 def _csv_text(rows: list[dict[str, Any]]) -> str:

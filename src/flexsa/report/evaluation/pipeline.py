@@ -14,7 +14,14 @@ from flexsa.errors import ConfigError
 from flexsa.report.evaluation.aggregate import build_summary
 from flexsa.report.evaluation.backend import Backend
 from flexsa.report.evaluation.claims import claims_ledger
-from flexsa.report.evaluation.journal import JOURNAL, Journal, RunRecord, read_journal, write_atomic
+from flexsa.report.evaluation.journal import (
+    JOURNAL,
+    Journal,
+    RunRecord,
+    read_journal,
+    write_atomic,
+    write_selected_csv,
+)
 from flexsa.report.evaluation.matrix import (
     AREA_CONFIGS,
     DEPTHWISE_MODELS,
@@ -108,6 +115,8 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
             (out / name).unlink(missing_ok=True)
     with Journal(out) as journal:
         done = journal.open(settings.fingerprint(), force)
+        for name in (SUMMARY, REPORT):  # stale until this run rewrites them (a kill must
+            (out / name).unlink(missing_ok=True)  # not leave another selection's summary)
         cached = _cached_extra(out, settings) if extra is not None else None
         side = (partial(extra, backend, settings)
                 if extra is not None and cached is None else None)
@@ -118,6 +127,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
     if extra is not None and cached is None:
         _store_extra(out, settings, additions)
     records = [r for r in read_journal(out / JOURNAL).values() if selected(r, settings)]
+    write_selected_csv(out, records)  # runs.csv: exactly the runs summary.json is built from
     summary = build_summary(records, settings.selected_variants, settings.main_configs,
                             _areas(backend, settings), additions)
     summary["notes"] = _notes(summary, backend, settings)

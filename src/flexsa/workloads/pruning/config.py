@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import as_float, as_int, positive
 from flexsa.workloads.pruning.trajectory import check_schedule
 
 SMALL_MODELS = ("small-resnet",)
@@ -29,14 +30,15 @@ class PruneTrainConfig:
 
     def __post_init__(self) -> None:
         check_schedule(self.epochs, self.interval)
-        if not 0.0 < self.penalty_ratio < 1.0:
-            raise WorkloadError(f"--penalty-ratio must be in (0, 1), got {self.penalty_ratio:g}")
-        if not self.threshold > 0 or not self.lr > 0:
-            raise WorkloadError("--threshold and --lr must be > 0")
-        if not 0 <= self.momentum < 1 or self.weight_decay < 0:
-            raise WorkloadError("--momentum must be in [0, 1) and --weight-decay >= 0")
-        if isinstance(self.batch_size, bool) or self.batch_size <= 0:
-            raise WorkloadError(f"--batch-size must be > 0, got {self.batch_size}")
+        as_float(self.penalty_ratio, "--penalty-ratio", low=0.0, high=1.0, low_open=True,
+                 high_open=True, error=WorkloadError)
+        as_float(self.threshold, "--threshold", low=0.0, low_open=True, error=WorkloadError)
+        as_float(self.lr, "--lr", low=0.0, low_open=True, high=100.0, error=WorkloadError)
+        as_float(self.momentum, "--momentum", low=0.0, high=1.0, high_open=True,
+                 error=WorkloadError)
+        as_float(self.weight_decay, "--weight-decay", low=0.0, high=1.0, error=WorkloadError)
+        positive(self.batch_size, "--batch-size", limit="batch", error=WorkloadError)
+        as_int(self.seed, "--seed", low=0, error=WorkloadError)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -50,3 +52,6 @@ def check_model_name(name: str) -> None:
     if not (path.endswith(".py") and class_name):
         raise WorkloadError(f"unknown --model {name!r} for prune train; use "
                             + ", ".join(SMALL_MODELS) + " or FILE.py:CLASS")
+    from flexsa.paths import read_text
+
+    read_text(path, "--model file", WorkloadError)  # exists, is a file, is UTF-8 text

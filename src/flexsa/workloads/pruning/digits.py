@@ -117,7 +117,12 @@ def _load_user_model(path: Path, class_name: str) -> nn.Module:
     if spec is None or spec.loader is None:
         raise WorkloadError(f"--model file {str(path)!r} is not a Python module")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # the user's code: any failure is one line naming the file
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise WorkloadError(f"--model file {str(path)!r} failed to import "
+                            f"({type(err).__name__}: {reason})") from None
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
         raise WorkloadError(f"--model: {str(path)!r} has no torch.nn.Module class {class_name!r}")

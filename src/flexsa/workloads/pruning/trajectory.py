@@ -59,9 +59,14 @@ def parse_strength(strength: str | float) -> tuple[str, float]:
 
 def check_schedule(epochs: int, interval: int) -> None:
     """Reject non-positive epochs/interval and an interval longer than training."""
-    for field_name, value in (("epochs", epochs), ("interval", interval)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise WorkloadError(f"--{field_name} must be a positive integer, got {value!r}")
+    from flexsa.validation import positive
+
+    positive(epochs, "--epochs", limit="epochs", error=WorkloadError)
+    positive(interval, "--interval", error=WorkloadError)
+    from flexsa.validation import LIMITS
+
+    LIMITS["intervals"].check(-(-epochs // interval), "--epochs / --interval (reconfigurations)",
+                              "use a longer --interval", WorkloadError)
     if interval > epochs:
         raise WorkloadError(
             f"--interval {interval} is longer than training (--epochs {epochs}); "
@@ -321,11 +326,13 @@ def load_trajectory(path: str | Path, base: Model | None = None) -> Trajectory:
     """
     from pydantic import ValidationError
 
+    from flexsa.paths import read_text
     from flexsa.workloads.pruning.schema import TrajectoryFile
 
     file = Path(path)
+    text = read_text(file, "trajectory file", WorkloadError)
     try:
-        raw = json.loads(file.read_text())
+        raw = json.loads(text)
         doc = TrajectoryFile.model_validate(raw)
     except OSError as err:
         raise WorkloadError(f"cannot read trajectory file {str(file)!r}: {err.strerror}") from None
