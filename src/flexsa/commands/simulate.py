@@ -64,6 +64,20 @@ def _phase(text: str) -> Any:
         raise WorkloadError(f"--phase must be fwd, dgrad, wgrad or all, got {text!r}") from None
 
 
+def _check_timing(timing: str, dataflow: str | None) -> None:
+    if timing not in ("flexsa", "scalesim"):
+        raise ConfigError(f"--timing must be flexsa or scalesim, got {timing!r}")
+    if timing == "scalesim":
+        from flexsa.commands.flags import ignored_with
+
+        ignored_with("with --timing scalesim (compute timing only)", "mode_policy", "memory",
+                     "energy_table")
+    if dataflow is not None and dataflow not in DATAFLOWS:
+        raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
+    if dataflow is not None and timing != "scalesim":
+        raise ConfigError("--dataflow applies to --timing scalesim only")
+
+
 def simulate_command(
     arch: str = typer.Option(..., "--arch", help="preset name or YAML config file"),
     gemm: str | None = typer.Option(None, "--gemm", help="one GEMM: M,N,K"),
@@ -95,17 +109,7 @@ def simulate_command(
     from flexsa.report.output import print_json, provenance
 
     accel = load_arch(arch)
-    if timing not in ("flexsa", "scalesim"):
-        raise ConfigError(f"--timing must be flexsa or scalesim, got {timing!r}")
-    if timing == "scalesim":
-        from flexsa.commands.flags import ignored_with
-
-        ignored_with("with --timing scalesim (compute timing only)", "mode_policy", "memory",
-                     "energy_table")
-    if dataflow is not None and dataflow not in DATAFLOWS:
-        raise ConfigError(f"--dataflow must be is, ws or os, got {dataflow!r}")
-    if dataflow is not None and timing != "scalesim":
-        raise ConfigError("--dataflow applies to --timing scalesim only")
+    _check_timing(timing, dataflow)
     from flexsa.workloads.depthwise import parse_depthwise
 
     depthwise = parse_depthwise(depthwise, "--depthwise").value
