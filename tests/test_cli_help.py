@@ -90,4 +90,6 @@ def test_simulate_gemm_imports_neither_pydantic_nor_other_commands() -> None:
             "'flexsa.commands.'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.splitlines()[-1]
-    assert out == "['flexsa.commands.coercion', 'flexsa.commands.simulate']"
+    # clickcompat and flags: the one-line error handling and flag checks (issue 15), light
+    assert out == ("['flexsa.commands.clickcompat', 'flexsa.commands.coercion', "
+                   "'flexsa.commands.flags', 'flexsa.commands.simulate']")

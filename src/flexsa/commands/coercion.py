@@ -24,6 +24,8 @@ def _convert(kind: type, value: Any) -> Any:
         return _BOOLS[str(value).strip().lower()]
     if isinstance(value, kind) and not isinstance(value, bool):
         return value
+    if kind in (int, float) and not str(value).isascii():
+        raise ValueError(value)  # int("٣") == 3: numbers are ASCII on our command line
     return kind(value)
 
 

@@ -28,8 +28,24 @@ def simulate_gemms(arch: ArchConfig, gemms: Iterable[Gemm], *, memory: str | flo
     items = list(gemms)
     if not items:
         raise ConfigError("no GEMMs to simulate")
+    if not spec.ideal:  # the DRAM model's work grows with the GBUF blocks: bounded first
+        _check_dram_work(arch, items, spec.name)
     ideal = result_from_stats(arch, simulate_gemm_stats(arch, items, mode_policy), spec.name)
     return apply_memory(arch, ideal, items, spec, mode_policy, energy_table)
+
+
+def _check_dram_work(arch: ArchConfig, gemms: list[Gemm], memory: str) -> None:
+    """GBUF blocks the DRAM model will time, per distinct part of each GEMM, within
+    ``FLEXSA_MAX_DRAM_BLOCKS`` (measured ~4 us and ~250 B per block)."""
+    import math
+
+    from flexsa.compiler.blocking import plan_gemm
+    from flexsa.validation import dram_blocks
+
+    for gemm in {(g.m, g.n, g.k, g.groups): g for g in gemms}.values():
+        parts = {(p.m, p.n, p.k, p.instances, p.plan): p for p in plan_gemm(gemm, arch).parts}
+        dram_blocks(sum(math.prod(p.plan.blocks) for p in parts.values()),
+                    f"GEMM {gemm.m}x{gemm.n}x{gemm.k}x{gemm.groups} with --memory {memory}")
 
 
 def simulate_model(arch: ArchConfig, model: Model, batch: int, *, phases: str = "all",

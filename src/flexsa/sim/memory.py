@@ -59,7 +59,6 @@ from flexsa.compiler.plan import PartPlan as CorePartPlan
 from flexsa.compiler.plan import plan_part, unit_cycles, unit_wave_runs, wave_shape
 from flexsa.compiler.tiling import EDGE, FULL, GroupPart
 from flexsa.sim.memory_spec import MemorySpec
-from flexsa.validation import dram_blocks
 from flexsa.workloads.layers import Gemm, Im2col
 
 Wave = tuple[WaveShape, int, int]  # (shape, LdLBUF_V cycles, LdLBUF_H cycles)
@@ -468,9 +467,6 @@ def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, gro
         for part in plan.parts:
             partial += _partial_bytes(part, arch)
     else:
-        dram_blocks(sum(math.prod(p.plan.blocks) for p in {(q.m, q.n, q.k, q.instances, q.plan):
-                                                            q for q in plan.parts}.values()),
-                    f"GEMM {m}x{n}x{k}x{groups} with --memory {spec.name}")
         dram_bpc = spec.dram_bytes_per_cycle / len(plan.parts)
         worst = 0
         seen: dict[tuple[object, ...], PartTiming] = {}

@@ -249,7 +249,7 @@ class Journal:
 
 def write_selected_csv(out_dir: Path, records: Iterable[RunRecord]) -> None:
     """``runs.csv`` with exactly ``records`` (the runs a summary is built from)."""
-    write_atomic(out_dir / CSV_NAME, _csv_text([asdict(r) for r in records]))
+    write_atomic(out_dir / CSV_NAME, _csv_text([csv_row(r) for r in records]))
 
 
 def _csv_text(rows: list[dict[str, Any]]) -> str:
