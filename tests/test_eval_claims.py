@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flexsa.report.evaluation.claims import CAUSES, CLAIMS, claims_ledger, ledger_markdown
-from flexsa.report.evaluation.html import claims_table
+from flexsa.report.html.page import claims_table, table_html
 
 PRUNED = ("resnet50_low", "resnet50_high", "inception_v4_low", "inception_v4_high")
 
@@ -46,6 +46,8 @@ def test_missing_runs_say_not_run_and_tables_render():
     rows = claims_ledger(_summary(1.2, 1.3, 1.4))
     text = ledger_markdown(rows)
     assert text.count("\n") == len(rows) + 1 and "| holds |" in text
-    html = claims_table({"claims": rows})
-    assert html.count("<tr>") == len(rows) + 1 and "Claims ledger" in html
-    assert claims_table({}) == ""
+    table = claims_table(rows)
+    assert table is not None and table.title == "Claims ledger"
+    html = table_html(table)
+    assert html.count("<tr") == len(rows) + 1 and "Claims ledger" in html
+    assert claims_table([]) is None and claims_table(None) is None

@@ -126,7 +126,7 @@ def test_reproduce_quick_subset_and_resume(tmp_path: Path) -> None:
     again = run_cli("reproduce", "flexagon", "--out", str(out), "--models",
                     "MobileBert,SSD-Mobilenets", "--max-layers", "2", "--no-figures")
     assert again.returncode == 0, again.stderr
-    assert json.loads((out / "summary.json").read_text())["provenance"]["simulated_now"] == 0
+    assert json.loads((out / "summary.json").read_text())["run"]["simulated_now"] == 0
     clash = run_cli("reproduce", "flexagon", "--out", str(out), "--profile", "ideal")
     assert clash.returncode == 2
 
@@ -146,7 +146,7 @@ def test_resume_after_a_cut_line(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(argv)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["provenance"]["simulated_now"] == 1
+    assert summary["run"]["simulated_now"] == 1
     lines = (out / "layers.jsonl").read_text().splitlines()
     assert json.loads(lines[-1])["signature"] == json.loads(records[1])["signature"]
     capsys.readouterr()
