@@ -13,6 +13,7 @@ def verify_command(
     seed: int = typer.Option(0, "--seed", help="seed of the random integer operands"),
     phase: str = typer.Option("fwd", help="fwd, dgrad or wgrad"),
     instances: int = typer.Option(1, "--instances", help="identical GEMM instances"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Compile, execute the program on random integers, compare with A @ B (exit 1 if not)."""
     from flexsa.arch import load_arch
@@ -28,6 +29,16 @@ def verify_command(
     if phase not in ("fwd", "dgrad", "wgrad"):
         raise FlexsaError(f"--phase must be fwd, dgrad or wgrad, got {phase!r}")
     ok, mismatches = verify_gemm(accel, m, n, k, seed=rng_seed, instances=instances, phase=phase)
+    if as_json:
+        from flexsa.report.output import print_json, provenance
+
+        config = {"arch": accel.name, "gemm": {"m": m, "n": n, "k": k}, "phase": phase,
+                  "instances": instances, "seed": seed}
+        print_json({"ok": ok, "mismatches": mismatches, "outputs": m * n * instances,
+                    **provenance(config)})
+        if not ok:
+            raise typer.Exit(1)
+        return
     if ok:
         typer.echo(f"OK: {accel.name} GEMM {m}x{n}x{k} (seed {seed}) equals A @ B")
         return
