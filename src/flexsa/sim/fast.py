@@ -6,7 +6,7 @@ unit's time is a sum over consecutive wave pairs and the plan counts those pairs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.plan import GemmPlan, PartPlan, unit_cycles
@@ -96,6 +96,24 @@ def gemm_stats(arch: ArchConfig, plan: GemmPlan) -> GemmStats:
                           ((part.part.group, _part_stats(arch, part)) for part in plan.parts))
 
 
+_PART_STATS: dict[tuple[object, ...], PartStats] = {}
+_PART_STATS_LIMIT = 65536
+
+
+def _shape_part_stats(arch: ArchConfig, m: int, n: int, k: int, instances: int, policy: str,
+                      plan: Callable[[], PartPlan]) -> PartStats:
+    """A part's statistics, computed once per process for each shape (a part's plan does not
+    depend on which group runs it; :func:`_combine_parts` relabels the group). The cached
+    record is shared: callers only read it."""
+    key = (arch, m, n, k, instances, policy)
+    found = _PART_STATS.get(key)
+    if found is None:
+        if len(_PART_STATS) >= _PART_STATS_LIMIT:
+            _PART_STATS.clear()
+        found = _PART_STATS[key] = _part_stats(arch, plan())
+    return found
+
+
 def _shape_key(gemm: Gemm) -> tuple[object, ...]:
     return (gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase.value == "wgrad")
 
@@ -111,13 +129,10 @@ def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
     from flexsa.compiler.tiling import partition, reduction_bytes
 
     by_gemm: dict[tuple[object, ...], GemmStats] = {}
-    by_part: dict[tuple[int, int, int, int], PartStats] = {}
 
     def part_stats(part: GroupPart) -> PartStats:
-        shape = (part.m, part.n, part.k, part.instances)
-        if shape not in by_part:
-            by_part[shape] = _part_stats(arch, plan_part(arch, part, policy))
-        return by_part[shape]
+        return _shape_part_stats(arch, part.m, part.n, part.k, part.instances, policy,
+                                 lambda: plan_part(arch, part, policy))
 
     out = []
     for gemm in gemms:

@@ -46,7 +46,6 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from flexsa.arch.config import ArchConfig
-from flexsa.arch.timing import WaveShape, wave_cycles
 from flexsa.compiler.blocking import (
     GemmMemoryPlan,
     PartPlan,
@@ -59,9 +58,8 @@ from flexsa.compiler.plan import PartPlan as CorePartPlan
 from flexsa.compiler.plan import plan_part, unit_cycles, unit_wave_runs, wave_shape
 from flexsa.compiler.tiling import EDGE, FULL, GroupPart
 from flexsa.sim.memory_spec import MemorySpec
+from flexsa.sim.unit_clock import UnitClock, Wave, WaveTable, item_runs, repeat
 from flexsa.workloads.layers import Gemm, Im2col
-
-Wave = tuple[WaveShape, int, int]  # (shape, LdLBUF_V cycles, LdLBUF_H cycles)
 
 
 def transfer_cycles(nbytes: int, bytes_per_cycle: float) -> int:
@@ -71,95 +69,6 @@ def transfer_cycles(nbytes: int, bytes_per_cycle: float) -> int:
 
 
 # ---------------------------------------------------------------------- wave level
-def shadow_free(prev: WaveShape, nxt: WaveShape, start: int, switch: int) -> int:
-    """Earliest ShiftV start of ``nxt`` after ``prev`` streamed from ``start`` (core rules:
-    in the same mode right behind the swap token, which frees the shadow registers of
-    PE (0, 0) at ``start``; after the drain and SetMode otherwise)."""
-    if nxt.mode == prev.mode:
-        return start
-    return start + wave_cycles(prev, nxt, switch) - nxt.k
-
-
-class UnitClock:
-    """The timing state of one unit (spec 4.4 overlap).
-
-    One GBUF->LBUF port serves the unit's loads in program order (``LdLBUF_V`` then
-    ``LdLBUF_H`` of each wave). Wave ``i``'s stationary load may start once the stationary
-    LBUF half of wave ``i - 2`` is free (its tile is in the PEs: its ShiftV has ended), its
-    streamed load once the streamed half of wave ``i - 2`` is free (its last row streamed
-    in). ShiftV starts when the stationary load is complete and the PE shadow registers are
-    free, so it overlaps the streamed load; streaming starts when ShiftV has ended, the
-    streamed load is complete and the core's wave-to-wave rule allows.
-    """
-
-    __slots__ = ("h1", "h2", "port", "prev", "start", "switch", "v1", "v2", "warm")
-
-    def __init__(self, switch: int, origin: int = 0, warm: bool = False) -> None:
-        self.warm = warm  # the first wave's inputs are already in the LBUFs (prefetched)
-        self.port = origin
-        self.start = origin
-        self.v1 = self.v2 = origin   # stationary halves free (newest, oldest)
-        self.h1 = self.h2 = origin   # streamed halves free
-        self.prev: WaveShape | None = None
-        self.switch = switch
-
-    def step(self, shape: WaveShape, vload: int, hload: int) -> None:
-        if self.warm and self.prev is None:
-            vload = hload = 0
-        vend = max(self.port, self.v2) + vload
-        hend = max(vend, self.h2) + hload
-        self.port = hend
-        if self.prev is None:
-            shift_end = vend + shape.k
-            start = max(shift_end, hend)
-        else:
-            shift_end = max(vend, shadow_free(self.prev, shape, self.start, self.switch)) \
-                + shape.k
-            start = max(shift_end, hend,
-                        self.start + wave_cycles(self.prev, shape, self.switch))
-        self.start = start
-        self.v2, self.v1 = self.v1, shift_end
-        self.h2, self.h1 = self.h1, start + shape.m_sub
-        self.prev = shape
-
-    def end(self) -> int:
-        if self.prev is None:
-            return self.start
-        return self.start + wave_cycles(self.prev, None, self.switch)
-
-    def norm(self) -> tuple[object, ...]:
-        s = self.start
-        return (self.prev, self.port - s, self.v1 - s, self.v2 - s, self.h1 - s, self.h2 - s)
-
-    def shift(self, delta: int) -> None:
-        self.port += delta
-        self.start += delta
-        self.v1 += delta
-        self.v2 += delta
-        self.h1 += delta
-        self.h2 += delta
-
-
-def _repeat(clock: UnitClock, count: int, body: Any) -> None:
-    """Apply ``body(clock)`` ``count`` times, jumping once the state repeats."""
-    done = 0
-    last: tuple[object, ...] | None = None
-    last_start = 0
-    while done < count:
-        body(clock)
-        done += 1
-        norm = clock.norm()
-        if norm == last and clock.prev is not None:
-            clock.shift((count - done) * (clock.start - last_start))
-            return
-        last, last_start = norm, clock.start
-
-
-def _run_tile(clock: UnitClock, pattern: Sequence[tuple[Wave, int]]) -> None:
-    for (shape, vload, hload), count in pattern:
-        _repeat(clock, count, lambda c, s=shape, v=vload, h=hload: c.step(s, v, h))
-
-
 def tile_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
                   ) -> dict[int, list[tuple[Wave, int]]]:
     """Per tile class (2 * n_cls + m_cls): the K loop as runs of (wave, load cycles)."""
@@ -241,30 +150,43 @@ def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
     else:
         patterns = tile_patterns(arch, plan, port_bpc)
         unit_runs = unit_tile_runs(plan)
+    table = WaveTable(arch.mode_switch_cycles)
+    items = {cls: item_runs(table, pattern) for cls, pattern in patterns.items()}
     end = warm_end = port = 0
     distinct = {tuple(runs) for runs in unit_runs if runs}  # units with equal sequences
     for runs in map(list, distinct):
         groups = periods(runs)
 
-        def body(c: UnitClock, items: list[tuple[int, int]]) -> None:
-            for cls, count in items:
-                _repeat(c, count, lambda c2, p=patterns[cls]: _run_tile(c2, p))
+        def body(c: UnitClock, group: list[tuple[int, int]]) -> None:
+            for cls, count in group:
+                waves = items[cls]
+                if len(waves) == 1:  # one wave per item: the run is that wave repeated
+                    wave, per = waves[0]
+                    if per == 1:
+                        c.run(wave, count)
+                        continue
+                repeat(c, count, lambda c2, w=waves: _run_item(c2, w))
 
-        clock = UnitClock(arch.mode_switch_cycles)
+        clock = UnitClock(table)
         marks = []
-        for items, repeats in groups:
-            _repeat(clock, repeats, lambda c, i=items: body(c, i))
+        for group, repeats in groups:
+            repeat(clock, repeats, lambda c, g=group: body(c, g))
             marks.append((clock.norm(), clock.start))
         end, port = max(end, clock.end()), max(port, clock.port)
-        warm = UnitClock(arch.mode_switch_cycles, warm=True)
+        warm = UnitClock(table, warm=True)
         finish = None
-        for (items, repeats), (norm, start) in zip(groups, marks, strict=True):
-            _repeat(warm, repeats, lambda c, i=items: body(c, i))
+        for (group, repeats), (norm, start) in zip(groups, marks, strict=True):
+            repeat(warm, repeats, lambda c, g=group: body(c, g))
             if warm.norm() == norm:
                 finish = clock.end() - (start - warm.start)
                 break
         warm_end = max(warm_end, warm.end() if finish is None else finish)
     return end, warm_end, port
+
+
+def _run_item(clock: UnitClock, waves: list[tuple[int, int]]) -> None:
+    for wave, count in waves:
+        clock.run(wave, count)
 
 
 def periods(items: list[tuple[int, int]], limit: int = 12
