@@ -148,6 +148,7 @@ class GemmPlan:
     axis: str
 
 
+@lru_cache(maxsize=65536)
 def wave_shape(arch: ArchConfig, mode: Mode, m: int, k: int) -> WaveShape:
     geo = geometry(arch, mode)
     return WaveShape(mode.value, -(-m // geo.count), k, geo.rows, geo.cols)
@@ -273,12 +274,9 @@ def plan_part(arch: ArchConfig, part: GroupPart, policy: str = "auto") -> PartPl
     return plan
 
 
-@lru_cache(maxsize=65536)
 def part_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int, units: int,
                   allocation: str) -> UnitSchedule:
-    """Tile statistics (``tile``: output tiles round-robin) or wave statistics (``wave``).
-
-    Cached: the same part shapes recur across GEMMs, model instances and memory blocks."""
+    """Tile statistics (``tile``: output tiles round-robin) or wave statistics (``wave``)."""
     if allocation == "wave":
         return wave_schedule(m_dim, n_dim, k_dim, instances, units)
     return unit_schedule(m_dim, n_dim, instances, units)

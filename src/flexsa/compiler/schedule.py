@@ -153,6 +153,13 @@ def _in_range(low: np.ndarray, high: np.ndarray, units: int) -> np.ndarray:
     return np.maximum(upper - lower, 0)
 
 
+def _class_sums(slots: np.ndarray, table: np.ndarray, classes: int, units: int) -> np.ndarray:
+    """(units x classes) sums of a (runs x units) count table grouped by run class (exact:
+    the counts stay far below 2**53)."""
+    sums = np.bincount(slots, weights=table.ravel(), minlength=classes * units)
+    return np.rint(sums).astype(np.int64).reshape(classes, units).T
+
+
 def _counted_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
     """Round-robin counts from the run-length form: O(runs x units), independent of M."""
     cls, length = _runs(m_dim, n_dim, instances)
@@ -166,13 +173,12 @@ def count_runs(cls: np.ndarray, length: np.ndarray, units: int, classes: int) ->
     end = start + length - 1
     total = int(end[-1]) + 1
     per_run = _in_range(start, end, units)
-    counts = np.zeros((units, classes), dtype=np.int64)
-    for c in range(classes):
-        counts[:, c] = per_run[cls == c].sum(axis=0)
+    # (class, unit) sums of the (runs x units) tables in one bincount each
+    slots = (cls[:, None] * units + np.arange(units, dtype=np.int64)[None, :]).ravel()
+    counts = _class_sums(slots, per_run, classes, units)
     pairs = np.zeros((units, classes * classes), dtype=np.int64)
     same = _in_range(start, np.minimum(end - units, total - 1 - units), units)
-    for c in range(classes):
-        pairs[:, (classes + 1) * c] += same[cls == c].sum(axis=0)
+    pairs[:, ::classes + 1] = _class_sums(slots, same, classes, units)
     # pairs whose successor lies in a later run: the last `units` positions of each run
     offsets = np.arange(units, dtype=np.int64)[None, :]
     pos = (end[:, None] - offsets).ravel()

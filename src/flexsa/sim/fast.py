@@ -7,6 +7,7 @@ unit's time is a sum over consecutive wave pairs and the plan counts those pairs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.plan import GemmPlan, PartPlan, unit_cycles
@@ -72,7 +73,6 @@ def _part_stats(arch: ArchConfig, plan: PartPlan) -> PartStats:
 def _combine_parts(gemm: Gemm, reduction_bytes: int,
                    parts: Iterable[tuple[int, PartStats]]) -> GemmStats:
     """One GEMM's statistics from its groups' part statistics (``(group, stats)`` pairs)."""
-    from dataclasses import replace
 
     group_cycles, waves, busy = [], empty_modes(), empty_modes()
     traffic = Traffic(group_reduction=reduction_bytes)
@@ -97,21 +97,26 @@ def gemm_stats(arch: ArchConfig, plan: GemmPlan) -> GemmStats:
 
 
 _PART_STATS: dict[tuple[object, ...], PartStats] = {}
-_PART_STATS_LIMIT = 65536
+_PART_STATS_LIMIT = 4096  # entries (shapes and their group labels); then cleared
 
 
 def _shape_part_stats(arch: ArchConfig, m: int, n: int, k: int, instances: int, policy: str,
-                      plan: Callable[[], PartPlan]) -> PartStats:
+                      plan: Callable[[], PartPlan], group: int) -> PartStats:
     """A part's statistics, computed once per process for each shape (a part's plan does not
-    depend on which group runs it; :func:`_combine_parts` relabels the group). The cached
+    depend on which group runs it) and labelled with ``group`` once per group. The cached
     record is shared: callers only read it."""
+    if len(_PART_STATS) >= _PART_STATS_LIMIT:
+        _PART_STATS.clear()
     key = (arch, m, n, k, instances, policy)
     found = _PART_STATS.get(key)
     if found is None:
-        if len(_PART_STATS) >= _PART_STATS_LIMIT:
-            _PART_STATS.clear()
         found = _PART_STATS[key] = _part_stats(arch, plan())
-    return found
+    labelled = _PART_STATS.get((*key, group))
+    if labelled is None:
+        timing, (traffic, classes), tiles = found
+        relabelled = [c if c.group == group else replace(c, group=group) for c in classes]
+        labelled = _PART_STATS[(*key, group)] = (timing, (traffic, relabelled), tiles)
+    return labelled
 
 
 def _shape_key(gemm: Gemm) -> tuple[object, ...]:
@@ -123,8 +128,6 @@ def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
     """Per-GEMM statistics. GEMMs of identical shape are compiled and timed once, and so are
     the group parts of identical shape (a GEMM split over G groups has at most two part
     shapes, and a part's plan does not depend on which group runs it)."""
-    from dataclasses import replace
-
     from flexsa.compiler.plan import plan_part
     from flexsa.compiler.tiling import partition, reduction_bytes
 
@@ -132,7 +135,7 @@ def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
 
     def part_stats(part: GroupPart) -> PartStats:
         return _shape_part_stats(arch, part.m, part.n, part.k, part.instances, policy,
-                                 lambda: plan_part(arch, part, policy))
+                                 lambda: plan_part(arch, part, policy), part.group)
 
     out = []
     for gemm in gemms:
