@@ -40,7 +40,7 @@ import heapq
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -165,18 +165,18 @@ def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
                     if per == 1:
                         c.run(wave, count)
                         continue
-                repeat(c, count, lambda c2, w=waves: _run_item(c2, w))
+                repeat(c, count, partial(_run_item, waves=waves))
 
         clock = UnitClock(table)
         marks = []
         for group, repeats in groups:
-            repeat(clock, repeats, lambda c, g=group: body(c, g))
+            repeat(clock, repeats, partial(body, group=group))
             marks.append((clock.norm(), clock.start))
         end, port = max(end, clock.end()), max(port, clock.port)
         warm = UnitClock(table, warm=True)
         finish = None
         for (group, repeats), (norm, start) in zip(groups, marks, strict=True):
-            repeat(warm, repeats, lambda c, g=group: body(c, g))
+            repeat(warm, repeats, partial(body, group=group))
             if warm.norm() == norm:
                 finish = clock.end() - (start - warm.start)
                 break
