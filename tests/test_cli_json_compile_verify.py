@@ -36,3 +36,11 @@ def test_verify_json_and_contradictory_flags():
     assert payload["outputs"] == 600 and payload["config"]["seed"] == 3
     bad = run_cli("compile", "--arch", "1G1F", "--gemm", "3,3,3", "--json", "--listing")
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_list_commands_json():
+    archs = strict(run_cli("arch", "list", "--json").stdout)
+    assert [a["name"] for a in archs["presets"]][:1] == ["1G1C"] and archs["version"]
+    models = strict(run_cli("model", "list", "--json").stdout)
+    resnet = next(m for m in models["models"] if m["name"] == "resnet50")
+    assert resnet["params"] == 25_557_032

@@ -11,9 +11,19 @@ arch_app = typer.Typer(help="Accelerator configurations (presets and YAML files)
 
 
 @arch_app.command("list")
-def list_archs() -> None:
+def list_archs(as_json: bool = typer.Option(False, "--json",
+                                            help="print one JSON object")) -> None:
     """List the preset accelerator configurations."""
     from flexsa.arch import PRESETS
+
+    if as_json:
+        print_json({"presets": [{"name": a.name, "groups": a.groups,
+                                 "cores_per_group": a.cores_per_group,
+                                 "core_rows": a.core_rows, "core_cols": a.core_cols,
+                                 "flexsa": a.flexsa, "total_pes": a.total_pes,
+                                 "blk_m": a.blk_m, "description": a.description}
+                                for a in PRESETS.values()], **provenance({})})
+        return
 
     rows = [(a.name, a.groups, a.cores_per_group, f"{a.core_rows}x{a.core_cols}",
              "yes" if a.flexsa else "no", a.total_pes, a.blk_m, a.description)

@@ -11,14 +11,20 @@ model_app = typer.Typer(help="Built-in models and their training GEMMs.", no_arg
 
 
 @model_app.command("list")
-def list_models() -> None:
+def list_models(as_json: bool = typer.Option(False, "--json",
+                                             help="print one JSON object")) -> None:
     """List the built-in models."""
     from flexsa.workloads.zoo import MODEL_BUILDERS, MODEL_DESCRIPTIONS, build_model
 
-    rows = []
-    for name in MODEL_BUILDERS:
-        model = build_model(name)
-        rows.append((name, model.params, f"{model.macs / 1e9:.4f}", MODEL_DESCRIPTIONS[name]))
+    models = {name: build_model(name) for name in MODEL_BUILDERS}
+    if as_json:
+        print_json({"models": [{"name": name, "params": model.params,
+                                "macs_per_sample": int(model.macs),
+                                "description": MODEL_DESCRIPTIONS[name]}
+                               for name, model in models.items()], **provenance({})})
+        return
+    rows = [(name, model.params, f"{model.macs / 1e9:.4f}", MODEL_DESCRIPTIONS[name])
+            for name, model in models.items()]
     print_table("flexsa models", ["name", "params", "GMACs/sample", "description"], rows)
 
 
