@@ -87,13 +87,7 @@ def simulate_lru(lines: np.ndarray, n_sets: int, ways: int, budget: int = 3_000_
     hot = np.flatnonzero(needs_sim)
     if hot.size == 0:
         return CacheOutcome(miss=miss, sampled_fraction=1.0)
-    hot_accesses = int(counts[hot].sum())
-    chosen = hot
-    fraction = 1.0
-    if hot_accesses > budget:
-        keep = max(1, int(hot.size * budget / hot_accesses))
-        chosen = np.sort(np.random.default_rng(seed).choice(hot, size=keep, replace=False))
-        fraction = chosen.size / hot.size
+    chosen, fraction = _sample_sets(hot, counts, budget, seed)
     simulated = 0.0
     simulated_accesses = 0
     for set_id, flags in _lockstep(sorted_lines, starts, counts, chosen, ways):
@@ -107,6 +101,18 @@ def simulate_lru(lines: np.ndarray, n_sets: int, ways: int, budget: int = 3_000_
         rest = needs_sim[sorted_sets] & ~chosen_mask[sorted_sets]
         miss[order[rest]] = simulated / max(1, simulated_accesses)
     return CacheOutcome(miss=miss, sampled_fraction=fraction)
+
+
+def _sample_sets(hot: np.ndarray, counts: np.ndarray, budget: int,
+                 seed: int) -> tuple[np.ndarray, float]:
+    """The sets to simulate (all, or a seeded sample within ``budget`` accesses) and the
+    sampled fraction of sets."""
+    hot_accesses = int(counts[hot].sum())
+    if hot_accesses <= budget:
+        return hot, 1.0
+    keep = max(1, int(hot.size * budget / hot_accesses))
+    chosen = np.sort(np.random.default_rng(seed).choice(hot, size=keep, replace=False))
+    return chosen, chosen.size / hot.size
 
 
 def _stable_order(keys: np.ndarray, n_keys: int) -> np.ndarray:

@@ -55,6 +55,24 @@ def predict(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Predictio
     return Prediction(best=best, estimates=estimates)
 
 
+def _op_batches(a: sp.csr_matrix, b_row_len: np.ndarray, n_mult: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """OP batches of ``n_mult`` nonzeros of A in column order: their starts, steps (longest
+    B row), products and distinct B elements streamed."""
+    a_csc = a.tocsc()
+    ks = np.repeat(np.arange(a.shape[1]), np.diff(a_csc.indptr))
+    starts = np.arange(0, a.nnz, n_mult)
+    if not a.nnz:
+        return starts, np.zeros(0), np.zeros(0), np.zeros(0)
+    op_steps = np.maximum.reduceat(b_row_len[ks], starts)
+    op_prod = np.add.reduceat(b_row_len[ks], starts)
+    batch_of = np.arange(a.nnz) // n_mult
+    first = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])]
+    distinct = np.bincount(batch_of[first], weights=b_row_len[ks[first]],
+                           minlength=starts.size)
+    return starts, op_steps, op_prod, distinct
+
+
 def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Prediction:
     """The ideal profile's pipelined formulas with the DRAM-bandwidth bound."""
     eb, lat, bw = hw.element_bytes, hw.dram_latency_cycles, hw.dram_bytes_per_cycle
@@ -80,21 +98,7 @@ def _predict_ideal(a: sp.csr_matrix, b: sp.csr_matrix, hw: HardwareConfig) -> Pr
         batches * hw.tree_levels + lat * ip_passes
     ip = max(ip, (a_bytes + b_bytes * ip_passes + c_bytes) / bw)
 
-    a_csc = a.tocsc()
-    ks = np.repeat(np.arange(a.shape[1]), np.diff(a_csc.indptr))
-    starts = np.arange(0, a.nnz, hw.n_mult)
-    op_steps: np.ndarray
-    op_prod: np.ndarray
-    distinct: np.ndarray
-    if a.nnz:
-        op_steps = np.maximum.reduceat(b_row_len[ks], starts)
-        op_prod = np.add.reduceat(b_row_len[ks], starts)
-        batch_of = np.arange(a.nnz) // hw.n_mult
-        first = np.r_[True, (ks[1:] != ks[:-1]) | (batch_of[1:] != batch_of[:-1])]
-        distinct = np.bincount(batch_of[first], weights=b_row_len[ks[first]],
-                               minlength=starts.size)
-    else:
-        op_steps = op_prod = distinct = np.zeros(0)
+    starts, op_steps, op_prod, distinct = _op_batches(a, b_row_len, hw.n_mult)
     products = float(prod_row.sum())
     spill = max(0.0, products * eb - hw.psram_bytes)
     merge = float((c_row + hw.merge_row_overhead)[prod_row > 0].sum())

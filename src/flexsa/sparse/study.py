@@ -54,6 +54,18 @@ def _geomean(values: Sequence[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else 0.0
 
 
+def _add_design_cycles(row: Mapping[str, Any], results: Mapping[Dataflow, Any],
+                       table: Mapping[str, Any], totals: dict[str, int],
+                       phase: dict[str, dict[str, int]]) -> None:
+    """Add one layer's cycles and multiply/merge phases to every design's totals."""
+    for name in DESIGN_NAMES:
+        totals[name] += row[name]
+        used = results[Dataflow(row["best_dataflow"])] if name == "flexagon" else \
+            results[table[name].dataflows[0]]
+        phase[name]["multiply"] += used.multiply_cycles
+        phase[name]["merge"] += used.merge_cycles
+
+
 def summarise(layers: Sequence[SparseLayer], records: Mapping[str, Mapping[str, Any]],
               hw: HardwareConfig, with_n_variants: bool = False,
               conversion_cycles_per_nnz: float = 0.0) -> dict[str, Any]:
@@ -81,12 +93,7 @@ def summarise(layers: Sequence[SparseLayer], records: Mapping[str, Mapping[str, 
             best_flows.append(row["best_dataflow"])
             chain_options.append({flow: design_cycles(results[flow], table["flexagon"].psram_bytes,
                                                       hw) for flow in table["flexagon"].dataflows})
-            for name in DESIGN_NAMES:
-                totals[name] += row[name]
-                used = results[Dataflow(row["best_dataflow"])] if name == "flexagon" else \
-                    results[table[name].dataflows[0]]
-                phase[name]["multiply"] += used.multiply_cycles
-                phase[name]["merge"] += used.merge_cycles
+            _add_design_cycles(row, results, table, totals, phase)
             predicted = Dataflow(record["predicted"])
             oracle = Dataflow(row["best_dataflow_m"])
             predictor_hits += predicted is oracle
@@ -206,18 +213,24 @@ def write_figures(summary: Mapping[str, Any], out: Path) -> list[Path]:
     import numpy as np
 
     models = list(summary["models"])
+    x = np.arange(len(models))
     written: list[Path] = []
-
-    def save(fig: Any, stem: str) -> None:
+    for stem, size, plot in (("speedup", (10, 4), _plot_speedup),
+                             ("phases", (10, 4), _plot_phases),
+                             ("best_dataflow", (10, 4), _plot_best_dataflow),
+                             ("perf_per_area", (6, 4), _plot_perf_per_area)):
+        fig, ax = plt.subplots(figsize=size)
+        plot(ax, summary, models, x)
         fig.tight_layout()
         for ext in ("png", "svg"):
             path = out / f"{stem}.{ext}"
             fig.savefig(path, dpi=120)
             written.append(path)
         plt.close(fig)
+    return written
 
-    x = np.arange(len(models))
-    fig, ax = plt.subplots(figsize=(10, 4))
+
+def _plot_speedup(ax: Any, summary: Mapping[str, Any], models: list[str], x: Any) -> None:
     for i, name in enumerate(BASELINES):
         values = [summary["models"][m]["speedup"][f"vs_{name}"] for m in models]
         ax.bar(x + (i - 1) * 0.27, values, 0.27, label=f"vs {name}")
@@ -226,9 +239,11 @@ def write_figures(summary: Mapping[str, Any], out: Path) -> list[Path]:
     ax.set_xticks(x, models, rotation=30, ha="right")
     ax.set_ylabel("Flexagon speedup (x)")
     ax.legend()
-    save(fig, "speedup")
 
-    fig, ax = plt.subplots(figsize=(10, 4))
+
+def _plot_phases(ax: Any, summary: Mapping[str, Any], models: list[str], x: Any) -> None:
+    import numpy as np
+
     width = 0.2
     for i, name in enumerate(DESIGN_NAMES):
         mult = np.array([summary["models"][m]["phase_cycles"][name]["multiply"] for m in models],
@@ -243,9 +258,12 @@ def write_figures(summary: Mapping[str, Any], out: Path) -> list[Path]:
     ax.set_ylabel("share of the design's cycles")
     ax.set_title("multiply (solid) and merge (hatched) phases")
     ax.legend(fontsize=6, ncol=4, loc="lower left")
-    save(fig, "phases")
 
-    fig, ax = plt.subplots(figsize=(10, 4))
+
+def _plot_best_dataflow(ax: Any, summary: Mapping[str, Any], models: list[str],
+                        x: Any) -> None:
+    import numpy as np
+
     flows = sorted({f for m in models for f in summary["models"][m]["best_dataflow_per_layer"]})
     bottom = np.zeros(len(models))
     for flow in flows:
@@ -256,11 +274,11 @@ def write_figures(summary: Mapping[str, Any], out: Path) -> list[Path]:
     ax.set_xticks(x, models, rotation=30, ha="right")
     ax.set_ylabel("share of layers")
     ax.legend()
-    save(fig, "best_dataflow")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+
+def _plot_perf_per_area(ax: Any, summary: Mapping[str, Any], models: list[str],
+                        x: Any) -> None:
+    del models, x
     ppa = summary["perf_per_area"]
     ax.bar(list(DESIGN_NAMES), [ppa[n]["perf_per_area_vs_flexagon"] for n in DESIGN_NAMES])
     ax.set_ylabel("performance per area (Flexagon = 1)")
-    save(fig, "perf_per_area")
-    return written
