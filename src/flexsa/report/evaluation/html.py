@@ -6,7 +6,7 @@ is a ratio of (time, bytes, energy per iteration; mm²), taken from the run reco
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from flexsa.report.evaluation.aggregate import aggregate
@@ -39,19 +39,25 @@ def _cell(runs: Mapping[str, Any], run: str, key: str, config: str) -> Any:
     return (runs[run].get(key) or {}).get(config)
 
 
-def _performance_table(runs: Mapping[str, Any], configs: Sequence[str],
-                       absolute: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> Table:
-    rows = []
+def _run_configs(runs: Mapping[str, Any], configs: Sequence[str],
+                 absolute: Mapping[tuple[str, str, str], Mapping[str, Any]]
+                 ) -> Iterator[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
+    """(run, config, ideal absolutes, HBM2 absolutes) for every run and config."""
     for run in runs:
         for config in configs:
-            ideal = absolute.get((run, config, "ideal"), {})
-            hbm2 = absolute.get((run, config, "hbm2"), {})
-            rows.append([f"{run} / {config}",
-                         _cell(runs, run, "ideal_pe_utilization", config),
-                         _cell(runs, run, "hbm2_pe_utilization", config),
-                         ideal.get("ms"), hbm2.get("ms"),
-                         _cell(runs, run, "hbm2_speedup_vs_1G1C", config),
-                         _cell(runs, run, "end_to_end_speedup_vs_1G1C", config)])
+            yield (run, config, absolute.get((run, config, "ideal"), {}),
+                   absolute.get((run, config, "hbm2"), {}))
+
+
+def _performance_table(runs: Mapping[str, Any], configs: Sequence[str],
+                       absolute: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> Table:
+    rows = [[f"{run} / {config}",
+             _cell(runs, run, "ideal_pe_utilization", config),
+             _cell(runs, run, "hbm2_pe_utilization", config),
+             ideal.get("ms"), hbm2.get("ms"),
+             _cell(runs, run, "hbm2_speedup_vs_1G1C", config),
+             _cell(runs, run, "end_to_end_speedup_vs_1G1C", config)]
+            for run, config, ideal, hbm2 in _run_configs(runs, configs, absolute)]
     return Table("performance", "Utilization, time and speedup",
                  ["run / config", "PE util. (ideal)", "PE util. (HBM2)",
                   "GEMM time / iter., ideal (ms)", "GEMM time / iter., HBM2 (ms)",
@@ -62,15 +68,10 @@ def _performance_table(runs: Mapping[str, Any], configs: Sequence[str],
 
 def _traffic_energy_table(runs: Mapping[str, Any], configs: Sequence[str],
                           absolute: Mapping[tuple[str, str, str], Mapping[str, Any]]) -> Table:
-    rows = []
-    for run in runs:
-        for config in configs:
-            ideal = absolute.get((run, config, "ideal"), {})
-            hbm2 = absolute.get((run, config, "hbm2"), {})
-            energy = _cell(runs, run, "energy_vs_1G1C", config) or {}
-            rows.append([f"{run} / {config}", ideal.get("gb"),
-                         _cell(runs, run, "gbuf_to_lbuf_traffic_vs_1G1C", config),
-                         hbm2.get("mj"), energy.get("total")])
+    rows = [[f"{run} / {config}", ideal.get("gb"),
+             _cell(runs, run, "gbuf_to_lbuf_traffic_vs_1G1C", config),
+             hbm2.get("mj"), (_cell(runs, run, "energy_vs_1G1C", config) or {}).get("total")]
+            for run, config, ideal, hbm2 in _run_configs(runs, configs, absolute)]
     return Table("traffic-energy", "On-chip traffic and energy",
                  ["run / config", "GBUF→LBUF / iter. (GB)", "traffic vs 1G1C",
                   "energy / iter., HBM2 (mJ)", "energy vs 1G1C"], rows)
