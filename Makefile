@@ -32,6 +32,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check src tests bench docs tools
 	$(VENV)/bin/mypy
 	$(PY) tools/census.py
+	$(PY) tools/layers.py
 
 bench: $(VENV)/.installed
 	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done

@@ -9,13 +9,10 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from flexsa import __version__
+from flexsa.provenance import provenance
 from flexsa.validation import finite_or_none
 
-
-def provenance(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The fields every result file carries: tool version and the full config."""
-    return {"tool": "flexsa", "version": __version__, "config": dict(config or {})}
+__all__ = ["csv_text", "dumps", "print_json", "print_table", "provenance", "write_csv"]
 
 
 def dumps(payload: Any) -> str:

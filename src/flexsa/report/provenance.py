@@ -1,53 +1,9 @@
-"""Volatile provenance of a run: date, command line, git commit, host time.
+"""Re-export of the volatile run provenance, which now lives in :mod:`flexsa.provenance`.
 
-It goes into ``summary.json`` under the top-level key ``"provenance"`` ONLY (replay tests
-ignore that key; everything else in a summary is deterministic) and into the report pages.
-The deterministic part (tool, version, full config) is :func:`flexsa.report.output.provenance`.
+Kept only so importers other helpers are editing this session keep working; import from
+:mod:`flexsa.provenance` instead (the lead deletes this module once nothing imports it).
 """
 
-from __future__ import annotations
+from flexsa.provenance import PROVENANCE_KEY, command_line, git_commit, run_provenance
 
-import datetime
-import shlex
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
-PROVENANCE_KEY = "provenance"
-
-
-def command_line(argv: list[str] | None = None) -> str:
-    """The command as the user typed it (``flexsa ...`` for the console script/-m)."""
-    args = list(sys.argv if argv is None else argv)
-    if args and Path(args[0]).name in ("flexsa", "__main__.py", "cli.py"):
-        return shlex.join(["flexsa", *args[1:]])
-    return shlex.join(args)
-
-
-def git_commit(where: Path | None = None) -> str | None:
-    """The commit of the flexsa checkout (``+dirty`` with local changes), None if not git."""
-    path = where or Path(__file__).resolve().parent
-    try:
-        head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=5)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", str(path), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
-
-
-def run_provenance(host_seconds: float | None = None,
-                   argv: list[str] | None = None) -> dict[str, Any]:
-    """Date (UTC), command line, git commit and (optionally) the host time of a run."""
-    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    out: dict[str, Any] = {"date": now.isoformat().replace("+00:00", "Z"),
-                           "command": command_line(argv), "git_commit": git_commit(),
-                           "python": sys.version.split()[0]}
-    if host_seconds is not None:
-        out["host_seconds"] = round(host_seconds, 3)
-    return out
+__all__ = ["PROVENANCE_KEY", "command_line", "git_commit", "run_provenance"]

@@ -171,7 +171,7 @@ class Trajectory:
                 "epochs": self.epochs, "interval": self.interval, "seed": self.seed}
 
     def as_dict(self) -> dict[str, Any]:
-        from flexsa.report.output import provenance
+        from flexsa.provenance import provenance
 
         intervals = []
         for item, model in zip(self.intervals, self.models(), strict=True):
