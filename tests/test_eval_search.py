@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("flexsa.compiler.plan")
 
 from flexsa.arch import load_arch  # noqa: E402
-from flexsa.report.evaluation.search import independent_core_bound, search_gemms  # noqa: E402
+from flexsa.compiler.search import independent_core_bound, search_gemms  # noqa: E402
 from flexsa.sim import simulate_gemms  # noqa: E402
 from flexsa.workloads.layers import Gemm, Phase  # noqa: E402
 
