@@ -50,8 +50,11 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-class ArrayShape(Protocol):
-    """Anything with one systolic array's size (``ArchConfig``, ``ScaleSimConfig``)."""
+class HasCoreArray(Protocol):
+    """Anything with one systolic array's size (``ArchConfig``, ``ScaleSimConfig``).
+
+    A protocol; the column-combining array record is :class:`flexsa.packing.metrics.ArrayShape`.
+    """
 
     @property
     def core_rows(self) -> int: ...
@@ -91,7 +94,7 @@ def scalesim_table(rows: int, cols: int, m: IntArray, n: IntArray, k: IntArray,
     }
 
 
-def simulate_scalesim(arch: ArrayShape, gemms: Sequence[Gemm], dataflow: str) -> dict[str, Any]:
+def simulate_scalesim(arch: HasCoreArray, gemms: Sequence[Gemm], dataflow: str) -> dict[str, Any]:
     """SCALE-Sim v3 timing of ``gemms`` on one ``core_rows x core_cols`` array (JSON-ready).
 
     A multi-core ``arch`` is modelled as ONE of its cores (SCALE-Sim simulates a single
@@ -158,7 +161,7 @@ def _layer_rows(gemms: Sequence[Gemm], table: dict[str, Any],
     return rows
 
 
-def _array_of(arch: ArrayShape) -> tuple[int, int]:
+def _array_of(arch: HasCoreArray) -> tuple[int, int]:
     try:
         rows, cols = arch.core_rows, arch.core_cols
     except AttributeError:
@@ -167,7 +170,7 @@ def _array_of(arch: ArrayShape) -> tuple[int, int]:
     return int(rows), int(cols)
 
 
-def _array_info(arch: ArrayShape, rows: int, cols: int) -> dict[str, Any]:
+def _array_info(arch: HasCoreArray, rows: int, cols: int) -> dict[str, Any]:
     cores = int(getattr(arch, "groups", 1)) * int(getattr(arch, "cores_per_group", 1))
     info: dict[str, Any] = {"rows": rows, "cols": cols, "cores_in_arch": cores}
     if cores > 1:

@@ -10,7 +10,7 @@ import numpy as np
 from flexsa.sparse.banks import DepthEstimate
 from flexsa.sparse.config import Dataflow, HardwareConfig, Profile
 from flexsa.sparse.fibers import Operands, ceil_div
-from flexsa.sparse.results import CycleTerms, DataflowResult, Traffic
+from flexsa.sparse.results import CycleTerms, DataflowResult, TierTraffic
 
 
 def merge_rows(fibers: np.ndarray, elements: np.ndarray, c_row: np.ndarray,
@@ -76,7 +76,7 @@ def finish(dataflow: Dataflow, hw: HardwareConfig, ops: Operands,
     bandwidth_cycles = (dram_read + dram_write) / hw.dram_bytes_per_cycle
     if bandwidth_cycles > busy:
         terms = replace(terms, dram_bandwidth_excess=int(math.ceil(bandwidth_cycles - busy)))
-    traffic = Traffic(stationary_reads=int(ops.a.nnz), streamed_reads=counts.streamed,
+    traffic = TierTraffic(stationary_reads=int(ops.a.nnz), streamed_reads=counts.streamed,
                       distributed=counts.distributed, psram_writes=counts.psram_writes,
                       psram_reads=counts.psram_reads, output_writes=counts.output_elements,
                       dram_read_bytes=int(dram_read + spill),

@@ -20,9 +20,9 @@ from flexsa.sparse.gustavson import gustavson
 from flexsa.sparse.inner import inner_product
 from flexsa.sparse.outer import outer_product
 from flexsa.sparse.profiles import timing_for
-from flexsa.sparse.results import CycleTerms, DataflowResult, Traffic
+from flexsa.sparse.results import CycleTerms, DataflowResult, TierTraffic
 
-__all__ = ["EXPAND_LIMIT", "CycleTerms", "DataflowResult", "LayerOperands", "Traffic",
+__all__ = ["EXPAND_LIMIT", "CycleTerms", "DataflowResult", "LayerOperands", "TierTraffic",
            "analyse", "analyse_operands", "compute_c", "simulate"]
 
 _MODELS = {"IP": inner_product, "OP": outer_product, "Gust": gustavson}

@@ -53,8 +53,11 @@ class CycleTerms:
 
 
 @dataclass(frozen=True)
-class Traffic:
-    """Elements moved per tier (on-chip) and bytes off-chip."""
+class TierTraffic:
+    """Flexagon traffic per memory tier: elements moved on-chip and bytes off-chip.
+
+    Not :class:`flexsa.sim.result.Traffic` (the FlexSA core's on-chip bytes).
+    """
 
     stationary_reads: int  # elements read for the stationary operand
     streamed_reads: int  # elements requested from the streamed-operand cache
@@ -79,7 +82,7 @@ class DataflowResult:
     stationary_fills: int
     products: int
     c_nnz: int
-    traffic: Traffic
+    traffic: TierTraffic
     cache_accesses: int  # streamed-operand line accesses
     cache_misses: int
     cache_sampled_fraction: float
@@ -107,7 +110,7 @@ class DataflowResult:
         values = dict(raw)
         values.pop("cache_miss_rate", None)
         values["dataflow"] = Dataflow(values["dataflow"])
-        values["traffic"] = Traffic(**values["traffic"])
+        values["traffic"] = TierTraffic(**values["traffic"])
         values["terms"] = CycleTerms.from_dict(values["terms"])
         values["psram_demand"] = tuple(values.get("psram_demand", ()))
         return cls(**values)
