@@ -114,8 +114,8 @@ def test_rows_without_trailing_comma_and_sparsity_column() -> None:
     ("Layer, M, N, K,\n", "no layers"),
     ("Name, A, B\nx, 1, 2\n", "neither the conv form"),
     ("Layer, M, N, K,\na, 3, 4,\n", "line 2: expected 4 fields"),
-    ("Layer, M, N, K,\na, 3, four, 5,\n", "line 2: N must be a positive integer"),
-    ("Layer, M, N, K,\na, 3, 0, 5,\n", "N must be a positive integer, got 0"),
+    ("Layer, M, N, K,\na, 3, four, 5,\n", "line 2: N must be an integer >= 1, got 'four'"),
+    ("Layer, M, N, K,\na, 3, 0, 5,\n", "N must be an integer >= 1, got 0"),
     ("Layer, M, N, K,\na, 3, 4, 5, half,\n", "sparsity"),
     ("Layer, M, N, K,\n, 3, 4, 5,\n", "empty layer name"),
     ("Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "

@@ -94,22 +94,39 @@ def _is_int(value: object) -> bool:
 
 def as_int(value: object, field: str, *, low: int | None = None, high: int | None = None,
            limit: str | None = None, error: type[FlexsaError] = FlexsaError,
-           hint: str = "") -> int:
+           hint: str = "", strict: bool = False) -> int:
     """An integer in ``[low, high]`` (and within the named ``limit``).
 
-    A float with an integral value (``4.0``, as YAML may give) is accepted; ``4.5``, NaN,
-    infinities, booleans and strings are not.
+    A float with an integral value (``4.0``, as YAML may give) is accepted unless ``strict``
+    (typed records and counts, where a float means a bug upstream); ``4.5``, NaN, infinities,
+    booleans and strings never are. numpy integers are integers (also when ``strict``).
     """
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        value = int(value)
-    if not _is_int(value):
-        raise error(f"{field} must be an integer{_range_text(low, high)}, got {value!r}")
+    if type(value) is not int:  # the common case skips the slower checks
+        if not strict and isinstance(value, float) and math.isfinite(value) \
+                and value.is_integer():
+            value = int(value)
+        if not _is_int(value):
+            raise error(f"{field} must be an integer{_range_text(low, high)}, got {value!r}")
     number = int(value)  # type: ignore[call-overload]
     if (low is not None and number < low) or (high is not None and number > high):
         raise error(f"{field} must be an integer{_range_text(low, high)}, got {number}")
     if limit is not None:
         LIMITS[limit].check(number, field, hint, error)
     return number
+
+
+def int_text(text: object, field: str, *, low: int | None = None, high: int | None = None,
+             limit: str | None = None, error: type[FlexsaError] = FlexsaError) -> int:
+    """An integer written as decimal text (a CSV cell, a part of ``"M,N,K"``), then
+    :func:`as_int`. Only ASCII digits count (``int("٣")`` is 3 in Python, not here)."""
+    raw = str(text).strip()
+    try:
+        if not raw.isascii():
+            raise ValueError(raw)
+        value = int(raw)
+    except ValueError:
+        raise error(f"{field} must be an integer{_range_text(low, high)}, got {raw!r}") from None
+    return as_int(value, field, low=low, high=high, limit=limit, error=error)
 
 
 def as_float(value: object, field: str, *, low: float | None = None,
@@ -132,14 +149,16 @@ def as_float(value: object, field: str, *, low: float | None = None,
 
 
 def positive(value: object, field: str, *, limit: str | None = None,
-             error: type[FlexsaError] = FlexsaError, hint: str = "") -> int:
+             error: type[FlexsaError] = FlexsaError, hint: str = "",
+             strict: bool = False) -> int:
     """An integer >= 1 (within ``limit``): the "positive integer" check used everywhere."""
-    return as_int(value, field, low=1, limit=limit, error=error, hint=hint)
+    return as_int(value, field, low=1, limit=limit, error=error, hint=hint, strict=strict)
 
 
 def non_negative(value: object, field: str, *, limit: str | None = None,
-                 error: type[FlexsaError] = FlexsaError) -> int:
-    return as_int(value, field, low=0, limit=limit, error=error)
+                 error: type[FlexsaError] = FlexsaError, strict: bool = False) -> int:
+    """An integer >= 0 (within ``limit``): counts, epochs, "0 means none" knobs."""
+    return as_int(value, field, low=0, limit=limit, error=error, strict=strict)
 
 
 def seed(value: object, field: str = "--seed") -> int:
@@ -162,7 +181,8 @@ def gemm_size(m: int, n: int, k: int, instances: int = 1, where: str = "GEMM",
     for name, value in (("M", m), ("N", n), ("K", k)):
         LIMITS["gemm_dim"].check(value, f"{where}: {name}", error=error)
     LIMITS["instances"].check(instances, f"{where}: instances", error=error)
-    LIMITS["gemm_macs"].check(m * n * k * instances, f"{where}: MACs", error=error)
+    macs = int(m) * int(n) * int(k) * int(instances)  # Python ints: numpy ones would wrap
+    LIMITS["gemm_macs"].check(macs, f"{where}: MACs", error=error)
 
 
 def dram_blocks(blocks: int, gemm: str) -> None:

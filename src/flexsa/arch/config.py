@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.errors import ConfigError
-from flexsa.validation import LIMITS, as_float, as_int
+from flexsa.validation import LIMITS, as_float, as_int, non_negative, positive
 
 GEOMETRY_KEYS = ("cores_per_group", "core_rows", "core_cols", "flexsa")
 ALLOCATIONS = ("wave", "tile")
@@ -59,11 +59,6 @@ class MemoryConfig:
                               f"got {self.dram_output_bytes!r}")
 
 
-def _int_at_least(name: str, value: object, low: int, limit: str | None = None,
-                  high: int | None = None) -> None:
-    as_int(value, name, low=low, high=high, limit=limit, error=ConfigError)
-
-
 @dataclass(frozen=True)
 class ArchConfig:
     """One accelerator configuration (validated on construction)."""
@@ -91,12 +86,13 @@ class ArchConfig:
     def __post_init__(self) -> None:
         for name, limit in (("groups", "groups"), ("cores_per_group", "cores"),
                             ("core_rows", "array_dim"), ("core_cols", "array_dim")):
-            _int_at_least(name, getattr(self, name), 1, limit)
+            positive(getattr(self, name), name, limit=limit, error=ConfigError)
         LIMITS["total_cores"].check(self.groups * self.cores_per_group,
                                     "groups*cores_per_group", error=ConfigError)
         for name in ("input_bytes", "output_bytes"):
-            _int_at_least(name, getattr(self, name), 1, high=64)
-        _int_at_least("mode_switch_cycles", self.mode_switch_cycles, 0, "cycles")
+            as_int(getattr(self, name), name, low=1, high=64, error=ConfigError)
+        non_negative(self.mode_switch_cycles, "mode_switch_cycles", limit="cycles",
+                     error=ConfigError)
         if self.allocation not in ALLOCATIONS:
             raise ConfigError(f"allocation must be one of {', '.join(ALLOCATIONS)}, "
                               f"got {self.allocation!r}")
@@ -114,7 +110,7 @@ class ArchConfig:
             if value == 0:
                 object.__setattr__(self, name, defaults[name])
             else:
-                _int_at_least(name, value, 1, "buffer_elems")
+                positive(value, name, limit="buffer_elems", error=ConfigError)
         if not isinstance(self.memory, MemoryConfig):
             raise ConfigError("memory must be a MemoryConfig")
         self._check_one_wave()

@@ -79,10 +79,6 @@ def experiment_config(opts: dict[str, Any], networks: tuple[str, ...]) -> Any:
                        opts["rows"], opts["cost_resolution"])
     check_choice(opts["schedule"], SCHEDULES, "--schedule")
     check_data(opts["data"], opts["data_dir"])
-    if not opts["gamma"] >= 0:
-        raise FlexsaError(f"--gamma must be >= 0, got {opts['gamma']}")
-    if opts["epochs"] < 0 or opts["pretrain_epochs"] < 0:
-        raise FlexsaError("--epochs and --pretrain-epochs must be >= 0")
     ArrayShape.parse(opts["array"])
     try:
         from flexsa.packing.joint.experiment import ExperimentConfig

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flexsa.errors import WorkloadError
-from flexsa.validation import gemm_size
+from flexsa.validation import gemm_size, int_text
 
 
 def parse_gemm_spec(text: str) -> tuple[int, int, int]:
@@ -11,16 +11,7 @@ def parse_gemm_spec(text: str) -> tuple[int, int, int]:
     parts = [p.strip() for p in str(text).replace("x", ",").split(",")]
     if len(parts) != 3:
         raise WorkloadError(f"--gemm must be M,N,K (three positive integers), got {text!r}")
-    dims = []
-    for name, part in zip("MNK", parts, strict=True):
-        try:
-            if not part.isascii():
-                raise ValueError(part)
-            value = int(part)
-        except ValueError:
-            raise WorkloadError(f"--gemm {name} must be a positive integer, got {part!r}") from None
-        if value <= 0:
-            raise WorkloadError(f"--gemm {name} must be > 0, got {value}")
-        dims.append(value)
+    dims = [int_text(part, f"--gemm {name}", low=1, error=WorkloadError)
+            for name, part in zip("MNK", parts, strict=True)]
     gemm_size(dims[0], dims[1], dims[2], where="--gemm")
     return dims[0], dims[1], dims[2]

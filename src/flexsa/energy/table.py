@@ -24,6 +24,7 @@ from typing import Any
 
 from flexsa.energy.yamlio import load_yaml_file, load_yaml_text
 from flexsa.errors import ConfigError
+from flexsa.validation import as_float
 
 ENERGY_UNITS = frozenset({"pJ", "pJ/bit", "pJ/bit/mm"})
 AREA_UNITS = frozenset({"um2", "mm2", "um2/bit", "mm2/bit", "mm2/MB"})
@@ -188,10 +189,8 @@ def _wire_lengths(raw: Mapping[str, float], origin: str) -> dict[str, float]:
         if name not in WIRE_LENGTHS:
             raise ConfigError(f"{origin}: wire_lengths.{name} is unknown; use one of "
                               f"{', '.join(WIRE_LENGTHS)}")
-        if not math.isfinite(value) or value <= 0:
-            raise ConfigError(f"{origin}: wire_lengths.{name} must be a finite length > 0 "
-                              f"(mm), got {value}")
-        out[name] = float(value)
+        out[name] = as_float(value, f"{origin}: wire_lengths.{name} (mm)", low=0.0,
+                             low_open=True, error=ConfigError)
     return out
 
 

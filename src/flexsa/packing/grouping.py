@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from flexsa.errors import FlexsaError
+from flexsa.validation import as_float, non_negative, positive
 
 
 class PackingError(FlexsaError):
@@ -51,16 +52,9 @@ class PackingConfig:
     section: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, int | np.integer) \
-                or self.alpha < 1:
-            raise PackingError(f"alpha must be an integer >= 1, got {self.alpha!r}")
-        gamma = float(self.gamma)
-        if not np.isfinite(gamma) or gamma < 0:
-            raise PackingError(f"gamma must be a number >= 0, got {self.gamma!r}")
-        if isinstance(self.section, bool) or not isinstance(self.section, int | np.integer) \
-                or self.section < 0:
-            raise PackingError(f"section must be an integer >= 0 (0: no sections), "
-                               f"got {self.section!r}")
+        positive(self.alpha, "alpha", error=PackingError, strict=True)
+        as_float(self.gamma, "gamma", low=0.0, error=PackingError)
+        non_negative(self.section, "section (0: no sections)", error=PackingError, strict=True)
 
     def conflict_budget(self, rows: int) -> int:
         """Most conflicts one group may hold: ``int(gamma * rows)`` (capped at

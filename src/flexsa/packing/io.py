@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from flexsa.packing.grouping import Packing, PackingError, as_weight_matrix, group_table
+from flexsa.validation import positive
 
 
 def load_weights(path: str | Path, key: str = "") -> Any:
@@ -58,8 +59,8 @@ def random_weights(spec: str, seed: int) -> np.ndarray:
     except (ValueError, IndexError):
         raise PackingError(f"--random must be ROWS,COLS,DENSITY (e.g. 512,4608,0.1), "
                            f"got {spec!r}") from None
-    if rows < 1 or cols < 1:
-        raise PackingError(f"--random: ROWS and COLS must be >= 1, got {rows},{cols}")
+    positive(rows, "--random: ROWS", error=PackingError)
+    positive(cols, "--random: COLS", error=PackingError)
     if not 0.0 <= density <= 1.0:
         raise PackingError(f"--random: DENSITY must be in [0, 1], got {density}")
     rng = np.random.default_rng(seed)

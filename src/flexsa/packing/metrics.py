@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flexsa.packing.grouping import Packing, PackingError
+from flexsa.validation import positive
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,7 @@ class ArrayShape:
 
     def __post_init__(self) -> None:
         for name, value in (("rows", self.rows), ("cols", self.cols)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise PackingError(f"array {name} must be an integer >= 1, got {value!r}")
+            positive(value, f"array {name}", error=PackingError, strict=True)
 
     @classmethod
     def parse(cls, text: str) -> ArrayShape:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flexsa.packing.grouping import PackingError
+from flexsa.validation import non_negative, positive
 
 NETWORKS = ("lenet5", "vgg_shift", "vgg19_shift", "resnet20")
 DATASETS = ("digits", "mnist", "cifar10")
@@ -102,9 +103,8 @@ def in_scope(layer: LayerInfo, scope: str) -> bool:
 
 def cost_resolution(network: str, resolution: int) -> int:
     """The resolution to cost ``network`` at: ``resolution``, or the paper's if 0."""
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 0:
-        raise PackingError(f"--cost-resolution must be an integer >= 0 (0: the paper's), "
-                           f"got {resolution!r}")
+    non_negative(resolution, "--cost-resolution (0: the paper's)", error=PackingError,
+                 strict=True)
     if resolution > MAX_COST_RESOLUTION:
         raise PackingError(f"--cost-resolution {resolution} is absurd for these networks; "
                            f"give at most {MAX_COST_RESOLUTION}")
@@ -131,15 +131,13 @@ class AlphaPlan:
         except ValueError:
             raise PackingError(f"--alphas must be comma-separated integers or stage:A,B,C, "
                                f"got {text!r}") from None
-        bad = [v for v in values if v < 1]
-        if bad:
-            raise PackingError(f"--alphas: every alpha must be an integer >= 1, got {bad[0]}")
+        for value in values:
+            positive(value, "--alphas: every alpha", error=PackingError)
         return cls(kind, values)
 
     def resolve(self, network: str, alpha: int, scope: str = "conv") -> dict[str, int]:
         """Alpha of every masked layer of ``network`` (1 outside the plan)."""
-        if isinstance(alpha, bool) or not isinstance(alpha, int) or alpha < 1:
-            raise PackingError(f"--alpha must be an integer >= 1, got {alpha!r}")
+        positive(alpha, "--alpha", error=PackingError, strict=True)
         layers = LAYERS[check_network(network)]
         planned = [layer for layer in layers if in_scope(layer, scope)]
         if self.kind == "list":
@@ -177,8 +175,7 @@ def check_plan_options(networks: tuple[str, ...], alpha: int, alphas: str, layer
         check_network(name, "--networks" if len(networks) > 1 else "--model")
     check_choice(layers, SCOPES, "--layers")
     check_choice(rows, ROW_MODES, "--rows")
-    if isinstance(alpha, bool) or alpha < 1:
-        raise PackingError(f"--alpha must be an integer >= 1, got {alpha}")
+    positive(alpha, "--alpha", error=PackingError, strict=True)
     plan = AlphaPlan.parse(alphas)
     for name in networks:
         cost_resolution(name, resolution)

@@ -39,6 +39,7 @@ import numpy as np
 
 from flexsa.errors import MappingError
 from flexsa.packing.grouping import Packing, PackingError
+from flexsa.validation import as_float, positive
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,8 @@ class BitSerialArray:
         for name in ("rows", "cols", "alpha", "data_bits", "weight_bits", "acc_bits",
                      "acc_streams"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise PackingError(f"array {name} must be an integer >= 1, got {value!r}")
-        if not self.clock_hz > 0:
-            raise PackingError(f"array clock_hz must be > 0, got {self.clock_hz!r}")
+            positive(value, f"array {name}", error=PackingError, strict=True)
+        as_float(self.clock_hz, "array clock_hz", low=0.0, low_open=True, error=PackingError)
 
     @property
     def interval(self) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flexsa.compiler.modes import Mode
 from flexsa.errors import ConfigError
+from flexsa.validation import as_int
 
 #: Largest sub-core side the RTL accepts (generation and synthesis).
 MAX_CORE = 64
@@ -55,8 +56,7 @@ class RtlConfig:
                 ("switch_cycles", self.switch_cycles, 0, 1024),
                 ("max_m", self.max_m, 0, 1 << 20), ("wave_bits", self.wave_bits, 1, 32),
                 ("slot_bits", self.slot_bits, 1, 32)):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+            as_int(value, name, low=low, high=high, error=ConfigError, strict=True)
         if self.acc_bits < 2 * self.in_bits:
             raise ConfigError(f"acc_bits ({self.acc_bits}) must be at least twice in_bits "
                               f"({self.in_bits}) to hold one product")

@@ -43,6 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flexsa.errors import ConfigError, WorkloadError
+from flexsa.validation import positive
 from flexsa.workloads.layers import Gemm
 from flexsa.workloads.scalesim_io import DATAFLOWS
 
@@ -181,8 +182,7 @@ def _array_info(arch: HasCoreArray, rows: int, cols: int) -> dict[str, Any]:
 
 def _check_array(rows: int, cols: int) -> None:
     for name, value in (("core_rows", rows), ("core_cols", cols)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+        positive(value, name, error=ConfigError, strict=True)
         if value >= 2**31:
             raise ConfigError(f"{name} = {value} is too large; use fewer than 2^31 PEs per side")
 

@@ -29,6 +29,7 @@ from typing import Any
 from flexsa.arch.config import ArchConfig
 from flexsa.errors import ConfigError
 from flexsa.sim.memory_spec import MemorySpec, parse_memory
+from flexsa.validation import as_float, positive
 from flexsa.workloads.layers import ElementwiseLayer
 
 DEFAULT_SIMD_GFLOPS = 500.0
@@ -66,10 +67,8 @@ def simd_breakdown(layers: tuple[ElementwiseLayer, ...] | list[ElementwiseLayer]
                    simd_gflops: float = DEFAULT_SIMD_GFLOPS, forward: bool = True,
                    backward: bool = True, element_bytes: int = 2) -> SimdResult:
     """SIMD cycles (forward, backward), FLOPs and bytes of ``layers`` at ``batch``."""
-    if not math.isfinite(simd_gflops) or simd_gflops <= 0:
-        raise ConfigError(f"--simd-gflops must be > 0, got {simd_gflops}")
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise ConfigError(f"batch must be a positive integer, got {batch!r}")
+    as_float(simd_gflops, "--simd-gflops", low=0.0, low_open=True, error=ConfigError)
+    positive(batch, "batch", error=ConfigError, strict=True)
     spec = parse_memory(memory, arch)
     flops_per_cycle = simd_gflops / arch.clock_ghz
     gbuf_bpc = spec.gbuf_to_lbuf_bytes_per_cycle * arch.groups
@@ -103,8 +102,7 @@ def depthwise_breakdown(model: Any, batch: int, arch: ArchConfig, *,
     from flexsa.workloads.layers import Phase
     from flexsa.workloads.lowering import parse_phases
 
-    if not math.isfinite(simd_gflops) or simd_gflops <= 0:
-        raise ConfigError(f"--simd-gflops must be > 0, got {simd_gflops}")
+    as_float(simd_gflops, "--simd-gflops", low=0.0, low_open=True, error=ConfigError)
     spec = parse_memory(memory, arch)
     rate = simd_gflops / arch.clock_ghz
     gbuf_bpc = spec.gbuf_to_lbuf_bytes_per_cycle * arch.groups

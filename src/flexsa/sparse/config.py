@@ -8,6 +8,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from flexsa.errors import ConfigError
+from flexsa.validation import as_float, non_negative, positive
 
 
 class Dataflow(StrEnum):
@@ -103,21 +104,20 @@ class HardwareConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        positive = {"n_mult": self.n_mult, "dn_bw": self.dn_bw, "rn_bw": self.rn_bw,
+        counts = {"n_mult": self.n_mult, "dn_bw": self.dn_bw, "rn_bw": self.rn_bw,
                     "element_bytes": self.element_bytes, "cache_bytes": self.cache_bytes,
                     "cache_line_bytes": self.cache_line_bytes, "cache_ways": self.cache_ways,
                     "lru_budget": self.lru_budget, "n_banks": self.n_banks,
                     "cache_ports": self.cache_ports, "depth_budget": self.depth_budget,
                     "ip_trace_budget": self.ip_trace_budget}
-        for name, value in positive.items():
-            if value <= 0:
-                raise ConfigError(f"{name} must be > 0, got {value}")
-        if self.psram_bytes < 0 or self.dram_gbps < 0 or self.dram_latency_ns < 0:
-            raise ConfigError("psram_bytes, dram_gbps and dram_latency_ns must be >= 0")
+        for name, value in counts.items():
+            positive(value, name, error=ConfigError)
+        non_negative(self.psram_bytes, "psram_bytes", error=ConfigError)
+        for name in ("dram_gbps", "dram_latency_ns"):
+            as_float(getattr(self, name), name, low=0.0, error=ConfigError)
         if self.lru_engine not in {"auto", "numba", "numpy"}:
             raise ConfigError(f"lru_engine must be auto, numba or numpy, got {self.lru_engine!r}")
-        if self.clock_ghz <= 0:
-            raise ConfigError(f"clock_ghz must be > 0, got {self.clock_ghz}")
+        as_float(self.clock_ghz, "clock_ghz", low=0.0, low_open=True, error=ConfigError)
         if self.cache_bytes % (self.cache_line_bytes * self.cache_ways):
             raise ConfigError("cache_bytes must be a multiple of cache_line_bytes * cache_ways")
 

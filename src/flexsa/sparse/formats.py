@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import as_int, positive
 
 
 @dataclass(frozen=True)
@@ -75,11 +76,10 @@ def random_sparse(rows: int, cols: int, nnz: int, rng: np.random.Generator,
 
     Values are small nonzero integers (1..4) so results are exact in float64.
     """
-    if rows <= 0 or cols <= 0:
-        raise WorkloadError(f"{label} dimensions must be > 0, got {rows}x{cols}")
+    positive(rows, f"{label} rows", error=WorkloadError)
+    positive(cols, f"{label} columns", error=WorkloadError)
     size = rows * cols
-    if nnz < 0 or nnz > size:
-        raise WorkloadError(f"nnz of {label} must be in 0..{size} (= {rows}x{cols}), got {nnz}")
+    as_int(nnz, f"nnz of {label} ({rows}x{cols})", low=0, high=size, error=WorkloadError)
     if nnz == size:
         positions = np.arange(size, dtype=np.int64)
     elif nnz > size // 2:
@@ -113,8 +113,7 @@ def generate_problem(m: int, n: int, k: int, nnz_a: int, nnz_b: int, seed: int =
                      name: str = "synthetic") -> SpGemmProblem:
     """Seeded synthetic operands with the given shapes and nonzero counts."""
     for label, value in (("m", m), ("n", n), ("k", k)):
-        if value <= 0:
-            raise WorkloadError(f"--{label} must be > 0, got {value}")
+        positive(value, f"--{label}", error=WorkloadError)
     rng = np.random.default_rng(seed)
     a = random_sparse(m, k, nnz_a, rng, "A")
     b = random_sparse(k, n, nnz_b, rng, "B")

@@ -24,6 +24,7 @@ import scipy.sparse as sp
 
 from flexsa.errors import WorkloadError
 from flexsa.sparse.formats import SpGemmProblem
+from flexsa.validation import positive
 
 
 def _read_ints(path: Path) -> np.ndarray:
@@ -89,9 +90,8 @@ def load_layer_dir(folder: Path) -> SpGemmProblem:
     dims = {}
     for key in ("M", "N", "K"):
         value = info.get(key) if isinstance(info, dict) else None
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise WorkloadError(f"{str(info_path)!r}: field {key} must be an integer > 0")
-        dims[key] = value
+        dims[key] = positive(value, f"{str(info_path)!r}: field {key}", error=WorkloadError,
+                             strict=True)
     a = _compressed(folder, "A", dims["M"], dims["K"])
     b = _compressed(folder, "B", dims["K"], dims["N"])
     name = str(info.get("name", folder.parent.name if folder.name == "layer_data"

@@ -34,6 +34,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from flexsa.errors import ConfigError
+from flexsa.validation import LIMITS, as_float, as_int, positive
 
 MODEL_KNOBS = ("width_mult", "resolution", "seq_len")
 TRAINING_EPOCHS = 90   # the PruneTrain schedule of make_trajectory (its default)
@@ -164,8 +165,6 @@ def load_spec(source: str | Path | Mapping[str, Any], base_dir: Path | None = No
     for axis in ("arch", "model", "batch", "pruning", "memory"):
         if not getattr(raw, axis):
             raise ConfigError(f"{label}: {axis!r} must list at least one value")
-    from flexsa.validation import LIMITS
-
     size = math.prod(len(getattr(raw, axis)) for axis in ("arch", "model", "batch", "pruning",
                                                           "memory"))
     LIMITS["sweep_points"].check(size * math.prod(len(v) for v in raw.set.values()),
@@ -223,8 +222,6 @@ def _model_entry(text: str, base: Path, label: str) -> Entry:
 
 
 def _batch(value: int, label: str) -> int:
-    from flexsa.validation import positive
-
     return positive(value, f"{label}: batch", limit="batch", error=ConfigError)
 
 
@@ -261,9 +258,8 @@ def _memory(value: str | float, label: str) -> str | float:
         except ValueError:
             raise ConfigError(f"{label}: memory {value!r} must be ideal, hbm2 or a DRAM "
                               "bandwidth in GB/s") from None
-    if isinstance(value, bool) or not value > 0 or math.isinf(value):
-        raise ConfigError(f"{label}: memory bandwidth must be a number > 0 (GB/s), got {value!r}")
-    return float(value)
+    return as_float(value, f"{label}: memory bandwidth (GB/s)", low=0.0, low_open=True,
+                    error=ConfigError)
 
 
 def arch_field_names() -> tuple[list[str], list[str]]:
@@ -305,7 +301,6 @@ def _override(key: str, values: list[SCALAR], label: str) -> tuple[str, tuple[SC
 
 def _model_knob(field_name: str, value: SCALAR, label: str) -> SCALAR:
     """``model.width_mult`` in (0, 16]; ``model.resolution`` / ``seq_len`` integers >= 0."""
-    from flexsa.validation import as_float, as_int
     from flexsa.workloads.sources import MAX_WIDTH_MULT, MIN_WIDTH_MULT
 
     where = f"{label}: set: {field_name}"

@@ -27,18 +27,13 @@ class Phase(StrEnum):
 
 
 def _positive(owner: str, **values: int) -> None:
-    for field_name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            # records take exact ints only (not 4.0); flexsa.validation words the message
-            positive(value if isinstance(value, int) else str(value), f"{owner}: {field_name}",
-                     error=WorkloadError)
+    for field_name, value in values.items():  # records take exact ints only (not 4.0)
+        positive(value, f"{owner}: {field_name}", error=WorkloadError, strict=True)
 
 
 def _non_negative(owner: str, **values: int) -> None:
     for field_name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            non_negative(value if isinstance(value, int) else str(value),
-                         f"{owner}: {field_name}", error=WorkloadError)
+        non_negative(value, f"{owner}: {field_name}", error=WorkloadError, strict=True)
 
 
 def conv_out_size(size: int, kernel: int, stride: int, pad: int) -> int:

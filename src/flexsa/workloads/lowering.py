@@ -42,6 +42,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import positive
 from flexsa.workloads.depthwise import (
     DEFAULT_PACK_SHAPE,
     DepthwiseLowering,
@@ -133,8 +134,7 @@ def _conv_dgrad(layer: ConvLayer, batch: int, form: DgradForm) -> list[Gemm]:
 def lower_layer(layer: GemmLayer, batch: int, phases: Sequence[Phase] = ALL_PHASES,
                 dgrad_form: DgradForm = DgradForm.SPLIT, needs_dgrad: bool = True) -> list[Gemm]:
     """The training GEMMs of one layer at a mini-batch, in phase order."""
-    if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-        raise WorkloadError(f"batch must be a positive integer, got {batch!r}")
+    positive(batch, "batch", error=WorkloadError, strict=True)
     gemms: list[Gemm] = []
     for phase in phases:
         if phase is Phase.DGRAD and not needs_dgrad:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import as_float, positive
 from flexsa.workloads.layers import (
     ConvLayer,
     ElementwiseLayer,
@@ -156,11 +157,8 @@ class Model:
         for space_name, width in widths.items():
             if space_name not in self.widths:
                 raise WorkloadError(f"model {self.name!r} has no channel space {space_name!r}")
-            if isinstance(width, bool) or not isinstance(width, int) or width <= 0:
-                raise WorkloadError(
-                    f"model {self.name!r}: width of {space_name!r} must be a positive integer, "
-                    f"got {width!r}"
-                )
+            positive(width, f"model {self.name!r}: width of {space_name!r}",
+                     error=WorkloadError, strict=True)
         new_widths = {**self.widths, **widths}
         spaces = tuple(replace(s, width=new_widths[s.name]) for s in self.spaces)
         layers = tuple(self._resized(layer, new_widths) for layer in self.layers)
@@ -168,8 +166,7 @@ class Model:
 
     def scaled(self, width_mult: float, name: str | None = None) -> Model:
         """Scale every prunable space by ``width_mult`` (rounded, at least 1 channel)."""
-        if width_mult <= 0:
-            raise WorkloadError(f"width multiplier must be > 0, got {width_mult}")
+        as_float(width_mult, "width multiplier", low=0.0, low_open=True, error=WorkloadError)
         widths = {s.name: max(1, round(s.width * width_mult)) for s in self.spaces if s.prunable}
         return self.with_widths(widths, name)
 

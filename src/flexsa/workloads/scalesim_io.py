@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from flexsa.errors import ConfigError, WorkloadError
+from flexsa.validation import as_int, int_text, positive
 from flexsa.workloads.layers import ConvLayer, Gemm, LinearLayer, MatMulLayer, Phase
 from flexsa.workloads.model import Model
 
@@ -74,9 +75,7 @@ class ScaleSimConfig:
 
     def __post_init__(self) -> None:
         for name in ("array_rows", "array_cols"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            positive(getattr(self, name), name, error=ConfigError, strict=True)
         if self.dataflow not in DATAFLOWS:
             raise ConfigError(f"dataflow must be one of is, ws, os; got {self.dataflow!r}")
         if self.interface_bandwidth not in ("CALC", "USER"):
@@ -158,8 +157,6 @@ def parse_scalesim_config(text: str, origin: str = "<config>") -> ScaleSimConfig
 
 def _check_number(name: str, value: object, where: str) -> object:
     """The user's key names in errors (``ArrayHeight``, not ``array_rows``)."""
-    from flexsa.validation import as_int
-
     if name in ("array_rows", "array_cols"):
         return as_int(value, where, low=1, limit="array_dim", error=ConfigError)
     if name == "bandwidths":
@@ -186,10 +183,7 @@ def _convert(raw: str, kind: str, where: str) -> object:
 
 
 def _to_int(raw: str, where: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{where} must be an integer, got {raw!r}") from None
+    return int_text(raw, where, error=ConfigError)
 
 
 def format_scalesim_config(config: ScaleSimConfig) -> str:
@@ -239,9 +233,7 @@ class TopologyLayer:
         owner = f"topology layer {self.name!r}"
         for name in ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filters",
                      "stride_h", "stride_w", "copies"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise WorkloadError(f"{owner}: {name} must be a positive integer, got {value!r}")
+            positive(getattr(self, name), f"{owner}: {name}", error=WorkloadError, strict=True)
         if self.filter_h > self.ifmap_h or self.filter_w > self.ifmap_w:
             raise WorkloadError(
                 f"{owner}: filter {self.filter_h}x{self.filter_w} is larger than the IFMAP "
@@ -352,13 +344,7 @@ def _parse_row(cells: list[str], form: str, where: str) -> TopologyLayer:
 
 
 def _positive_field(cell: str, column: str, where: str) -> int:
-    try:
-        value = int(cell)
-    except ValueError:
-        raise WorkloadError(f"{where}: {column} must be a positive integer, got {cell!r}") from None
-    if value <= 0:
-        raise WorkloadError(f"{where}: {column} must be a positive integer, got {value}")
-    return value
+    return int_text(cell, f"{where}: {column}", low=1, error=WorkloadError)
 
 
 def _check_sparsity(text: str, where: str) -> None:

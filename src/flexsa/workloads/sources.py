@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flexsa.errors import WorkloadError
 from flexsa.paths import input_file
-from flexsa.validation import as_float, as_int
+from flexsa.validation import as_float, as_int, non_negative
 from flexsa.workloads.model import Model
 from flexsa.workloads.zoo import build_model, canonical_name
 
@@ -73,7 +73,6 @@ def _pruned(name: str, pruning: str, epoch: int, width_mult: float, resolution: 
     if width_mult != 1.0 or resolution or seq_len:
         raise WorkloadError("--pruning cannot be combined with --width-mult, --resolution or "
                             "--seq-len; the trajectory fixes the widths")
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise WorkloadError(f"--epoch must be an integer >= 0, got {epoch!r}")
+    non_negative(epoch, "--epoch", error=WorkloadError, strict=True)
     return pruned_model(canonical_name(name) if not Path(pruning).suffix else name,
                         pruning, epoch)

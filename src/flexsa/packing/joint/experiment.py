@@ -26,6 +26,7 @@ from flexsa.packing.joint.train import (
     recalibrate_batchnorm,
 )
 from flexsa.packing.plans import MAX_COST_RESOLUTION, AlphaPlan
+from flexsa.validation import as_float, as_int, non_negative, positive
 
 
 def default_input(network: str, data: str) -> tuple[int, int]:
@@ -55,13 +56,12 @@ class ExperimentConfig:
         if self.network not in NETWORKS:
             raise PackingError(f"--model must be one of {', '.join(NETWORKS)}, "
                                f"got {self.network!r}")
-        if self.alpha < 1:
-            raise PackingError(f"--alpha must be an integer >= 1, got {self.alpha}")
-        if not 0 < self.fraction <= 1:
-            raise PackingError(f"--fraction must be in (0, 1], got {self.fraction}")
-        if self.pretrain_epochs < 0 or not 0 <= self.resolution <= MAX_COST_RESOLUTION:
-            raise PackingError(f"--pretrain-epochs must be >= 0 and --resolution in "
-                               f"[0, {MAX_COST_RESOLUTION}]")
+        positive(self.alpha, "--alpha", error=PackingError)
+        as_float(self.fraction, "--fraction", low=0.0, low_open=True, high=1.0,
+                 error=PackingError)
+        non_negative(self.pretrain_epochs, "--pretrain-epochs", error=PackingError)
+        as_int(self.resolution, "--resolution", low=0, high=MAX_COST_RESOLUTION,
+               error=PackingError)
         self.alphas_for(self.alpha)  # validates the plan against the network
 
     @classmethod

@@ -37,6 +37,7 @@ from flexsa.packing.grouping import Packing, PackingConfig, PackingError, pack
 from flexsa.packing.joint.data import Split
 from flexsa.packing.joint.nn import masked_layers
 from flexsa.packing.plans import SCHEDULES
+from flexsa.validation import as_float, non_negative, positive
 
 
 @dataclass(frozen=True)
@@ -56,22 +57,15 @@ class TrainConfig:
     threads: int = 1
 
     def __post_init__(self) -> None:
-        if self.epochs < 0:
-            raise PackingError(f"--epochs must be >= 0, got {self.epochs}")
-        if self.prune_steps < 0:
-            raise PackingError(f"--prune-steps must be >= 0, got {self.prune_steps}")
-        if not 0 <= self.prune_scale < 1:
-            raise PackingError(f"--prune-scale must be in [0, 1), got {self.prune_scale}")
-        if not self.gamma >= 0 or not np.isfinite(self.gamma):
-            raise PackingError(f"--gamma must be a finite number >= 0, got {self.gamma}")
-        if not (self.l1 >= 0 and self.lr > 0):
-            raise PackingError("--l1 must be >= 0 and --lr > 0")
-        if self.threads < 1:
-            raise PackingError(f"--threads must be >= 1, got {self.threads}")
-        if self.batch_size < 1:
-            raise PackingError(f"--batch-size must be >= 1, got {self.batch_size}")
-        if self.section < 0:
-            raise PackingError(f"--section must be >= 0 (0: no sections), got {self.section}")
+        for name in ("epochs", "prune_steps", "section"):
+            non_negative(getattr(self, name), f"--{name.replace('_', '-')}", error=PackingError)
+        for name in ("threads", "batch_size"):
+            positive(getattr(self, name), f"--{name.replace('_', '-')}", error=PackingError)
+        as_float(self.prune_scale, "--prune-scale", low=0.0, high=1.0, high_open=True,
+                 error=PackingError)
+        as_float(self.gamma, "--gamma", low=0.0, error=PackingError)
+        as_float(self.l1, "--l1", low=0.0, error=PackingError)
+        as_float(self.lr, "--lr", low=0.0, low_open=True, error=PackingError)
         if self.schedule not in SCHEDULES:
             raise PackingError(f"--schedule must be one of {', '.join(SCHEDULES)}, "
                                f"got {self.schedule!r}")

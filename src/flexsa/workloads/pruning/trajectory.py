@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import LIMITS, as_float, as_int, positive
 from flexsa.workloads.layers import ConvLayer, LinearLayer
 from flexsa.workloads.model import Model
 from flexsa.workloads.pruning.flops import train_macs
@@ -59,12 +60,8 @@ def parse_strength(strength: str | float) -> tuple[str, float]:
 
 def check_schedule(epochs: int, interval: int) -> None:
     """Reject non-positive epochs/interval and an interval longer than training."""
-    from flexsa.validation import positive
-
     positive(epochs, "--epochs", limit="epochs", error=WorkloadError)
     positive(interval, "--interval", error=WorkloadError)
-    from flexsa.validation import LIMITS
-
     LIMITS["intervals"].check(-(-epochs // interval), "--epochs / --interval (reconfigurations)",
                               "use a longer --interval", WorkloadError)
     if interval > epochs:
@@ -150,8 +147,7 @@ class Trajectory:
         return sum(i.train_flops_ratio * i.epochs for i in self.intervals) / self.epochs
 
     def interval_at(self, epoch: int) -> Interval:
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch <= self.epochs:
-            raise WorkloadError(f"--epoch must be an integer in [0, {self.epochs}], got {epoch!r}")
+        as_int(epoch, "--epoch", low=0, high=self.epochs, error=WorkloadError, strict=True)
         for item in self.intervals:
             if item.epoch_start <= epoch < item.epoch_end:
                 return item
@@ -303,8 +299,7 @@ def width_trajectory(model_name: str, width_mult: float, *, epochs: int = 90,
     from flexsa.workloads.zoo import build_model
 
     check_schedule(epochs, interval)
-    if not isinstance(width_mult, int | float) or not 0.0 < width_mult <= 1.0:
-        raise WorkloadError(f"--width-mult must be in (0, 1], got {width_mult!r}")
+    as_float(width_mult, "--width-mult", low=0.0, low_open=True, high=1.0, error=WorkloadError)
     base = build_model(model_name)
     thin = build_model(model_name, width_mult=width_mult)
     widths = {s.name: thin.widths[s.name] for s in base.spaces if s.prunable}

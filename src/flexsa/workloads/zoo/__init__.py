@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import as_float
 from flexsa.workloads.model import Model
 from flexsa.workloads.zoo.bert import bert_base
 from flexsa.workloads.zoo.inception import inception_v4
@@ -41,8 +42,7 @@ def build_model(name: str, **knobs: object) -> Model:
     """Build a zoo model by name; ``knobs`` go to its builder (``width_mult``, ...)."""
     key = canonical_name(name)
     width_mult = knobs.get("width_mult", 1.0)
-    if not isinstance(width_mult, int | float) or width_mult <= 0:
-        raise WorkloadError(f"width multiplier must be > 0, got {width_mult}")
+    as_float(width_mult, "width multiplier", low=0.0, low_open=True, error=WorkloadError)
     try:
         return MODEL_BUILDERS[key](**knobs)
     except TypeError as err:

@@ -9,16 +9,15 @@ out; the task head is left out too.
 from __future__ import annotations
 
 from flexsa.errors import WorkloadError
+from flexsa.validation import as_float, positive
 from flexsa.workloads.model import Model
 from flexsa.workloads.zoo.builder import NetBuilder, Tensor
 
 
 def bert_base(seq_len: int = 128, width_mult: float = 1.0, num_layers: int = 12,
               hidden: int = 768, heads: int = 12, ffn: int = 3072) -> Model:
-    if seq_len <= 0:
-        raise WorkloadError(f"sequence length must be > 0, got {seq_len}")
-    if width_mult <= 0:
-        raise WorkloadError(f"width multiplier must be > 0, got {width_mult}")
+    seq_len = positive(seq_len, "sequence length", error=WorkloadError)
+    as_float(width_mult, "width multiplier", low=0.0, low_open=True, error=WorkloadError)
     head_dim = max(1, round(hidden * width_mult / heads))
     hidden = head_dim * heads
     ffn = max(1, round(ffn * width_mult))
