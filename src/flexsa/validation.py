@@ -152,12 +152,16 @@ def positive(value: object, field: str, *, limit: str | None = None,
              error: type[FlexsaError] = FlexsaError, hint: str = "",
              strict: bool = False) -> int:
     """An integer >= 1 (within ``limit``): the "positive integer" check used everywhere."""
+    if type(value) is int and value >= 1 and limit is None:  # fast path: record fields
+        return value
     return as_int(value, field, low=1, limit=limit, error=error, hint=hint, strict=strict)
 
 
 def non_negative(value: object, field: str, *, limit: str | None = None,
                  error: type[FlexsaError] = FlexsaError, strict: bool = False) -> int:
     """An integer >= 0 (within ``limit``): counts, epochs, "0 means none" knobs."""
+    if type(value) is int and value >= 0 and limit is None:  # fast path: record fields
+        return value
     return as_int(value, field, low=0, limit=limit, error=error, strict=strict)
 
 
