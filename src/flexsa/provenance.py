@@ -12,9 +12,6 @@ pruning trajectories in ``workloads`` as well as ``report``) can stamp its resul
 
 from __future__ import annotations
 
-import datetime
-import shlex
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +29,8 @@ def provenance(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
 def command_line(argv: list[str] | None = None) -> str:
     """The command as the user typed it (``flexsa ...`` for the console script/-m)."""
+    import shlex
+
     args = list(sys.argv if argv is None else argv)
     if args and Path(args[0]).name in ("flexsa", "__main__.py", "cli.py"):
         return shlex.join(["flexsa", *args[1:]])
@@ -40,6 +39,8 @@ def command_line(argv: list[str] | None = None) -> str:
 
 def git_commit(where: Path | None = None) -> str | None:
     """The commit of the flexsa checkout (``+dirty`` with local changes), None if not git."""
+    import subprocess  # the volatile helpers import what they need when called (start-up)
+
     path = where or Path(__file__).resolve().parent
     try:
         head = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True,
@@ -57,6 +58,8 @@ def git_commit(where: Path | None = None) -> str | None:
 def run_provenance(host_seconds: float | None = None,
                    argv: list[str] | None = None) -> dict[str, Any]:
     """Date (UTC), command line, git commit and (optionally) the host time of a run."""
+    import datetime
+
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     out: dict[str, Any] = {"date": now.isoformat().replace("+00:00", "Z"),
                            "command": command_line(argv), "git_commit": git_commit(),

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.errors import WorkloadError
+from flexsa.provenance import provenance
 from flexsa.validation import LIMITS, as_float, as_int, positive
 from flexsa.workloads.layers import ConvLayer, LinearLayer
 from flexsa.workloads.model import Model
@@ -167,8 +168,6 @@ class Trajectory:
                 "epochs": self.epochs, "interval": self.interval, "seed": self.seed}
 
     def as_dict(self) -> dict[str, Any]:
-        from flexsa.provenance import provenance
-
         intervals = []
         for item, model in zip(self.intervals, self.models(), strict=True):
             intervals.append({
