@@ -3,7 +3,8 @@
 Input files: missing, a directory, unreadable or not UTF-8 text each get a message naming
 the file. Output paths are checked *before* long work starts (the parent directory exists
 and is writable, the path is not a directory, the suffix is the one the writer uses) and
-are never silently renamed. Imports only :mod:`flexsa.errors`.
+are never silently renamed. Input files larger than the ``input_bytes`` limit
+(:mod:`flexsa.validation`) are refused before they are read. Imports only the base modules.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def input_file(path: str | Path, what: str = "file",
         raise error(f"{what} {str(p)!r} not found; check the path")
     if not os.access(p, os.R_OK):
         raise error(f"{what} {str(p)!r} is not readable; check its permissions")
+    from flexsa.validation import LIMITS
+
+    LIMITS["input_bytes"].check(p.stat().st_size, f"{what} {str(p)!r}: size in bytes",
+                                error=error)
     return p
 
 

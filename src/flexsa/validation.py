@@ -80,6 +80,7 @@ _LIMITS = (
     Limit("workers", 256, "worker processes or threads"),
     Limit("cycles", 10**12, "cycles of a latency or cost knob"),
     Limit("dram_blocks", 4_000_000, "GBUF blocks of one GEMM timed by the DRAM model"),
+    Limit("input_bytes", 2**31, "bytes of one input file (checked before it is read)"),
 )
 LIMITS: dict[str, Limit] = {limit.name: limit for limit in _LIMITS}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import zipfile
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from flexsa.packing.grouping import Packing, PackingError, as_weight_matrix, group_table
-from flexsa.validation import positive
+from flexsa.paths import input_file
+from flexsa.validation import LIMITS, positive
 
 
 def load_weights(path: str | Path, key: str = "") -> Any:
@@ -19,8 +21,12 @@ def load_weights(path: str | Path, key: str = "") -> Any:
     file = Path(path)
     if not file.is_file():
         raise PackingError(f"--weights: cannot read {str(file)!r} (no such file)")
+    input_file(file, "--weights", PackingError)  # readable, within the input_bytes limit
     try:
+        _check_array_sizes(file)
         loaded = np.load(file, allow_pickle=False)
+    except PackingError:
+        raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, pickle.UnpicklingError) as err:
         raise PackingError(f"--weights: cannot read {str(file)!r} as .npy/.npz "
                            f"({type(err).__name__})") from None
@@ -28,6 +34,27 @@ def load_weights(path: str | Path, key: str = "") -> Any:
         with loaded:
             return as_weight_matrix(_from_npz(loaded, file, key))
     return as_weight_matrix(loaded)
+
+
+def _check_array_sizes(file: Path) -> None:
+    """Refuse arrays over the ``pack_elems`` limit from their .npy headers, before reading
+    (a compressed .npz member can be far larger than the file)."""
+    if zipfile.is_zipfile(file):
+        with zipfile.ZipFile(file) as archive:
+            for name in archive.namelist():
+                with archive.open(name) as member:
+                    _check_header(member, f"--weights {str(file)!r}: array {name!r}")
+        return
+    with open(file, "rb") as handle:
+        _check_header(handle, f"--weights {str(file)!r}")
+
+
+def _check_header(handle: Any, where: str) -> None:
+    fmt = np.lib.format
+    version = fmt.read_magic(handle)
+    reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+    shape = reader(handle)[0]
+    LIMITS["pack_elems"].check(math.prod(shape), f"{where}: elements", error=PackingError)
 
 
 def _from_npz(archive: Any, file: Path, key: str) -> Any:

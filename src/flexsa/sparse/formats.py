@@ -15,7 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from flexsa.errors import WorkloadError
-from flexsa.validation import as_int, positive
+from flexsa.paths import input_file
+from flexsa.validation import LIMITS, as_int, positive
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,14 @@ def load_matrix(path: Path, label: str = "matrix") -> sp.csr_matrix:
 
     if not path.is_file():
         raise WorkloadError(f"{label} file {str(path)!r} does not exist")
+    input_file(path, f"{label} file", WorkloadError)  # readable, within input_bytes
     try:
+        if path.suffix in {".mtx", ".mm"}:  # the header's sizes, before reading the entries
+            rows, cols, entries = scipy.io.mminfo(str(path))[:3]
+            for value, name, what in ((rows, "rows", "sparse_dim"), (cols, "columns",
+                                      "sparse_dim"), (entries, "entries", "sparse_nnz")):
+                LIMITS[what].check(int(value), f"{label} file {str(path)!r}: {name}",
+                                   error=WorkloadError)
         if path.suffix == ".npz":
             matrix = sp.load_npz(path)
         elif path.suffix in {".mtx", ".mm"}:
