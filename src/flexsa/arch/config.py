@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from flexsa.arch.timing import SWITCH_RULES, ModeSwitch
 from flexsa.errors import ConfigError
 from flexsa.validation import LIMITS, as_float, as_int, non_negative, positive
 
@@ -76,6 +77,10 @@ class ArchConfig:
     input_bytes: int = 2
     output_bytes: int = 4
     mode_switch_cycles: int = 1
+    # How a mode change reaches the PEs: "drain" (default: the whole unit empties, then
+    # SetMode) or "wavefront" (every PE switches once the old wave's last item has passed
+    # it; the new wave follows the old wavefront). See docs/core.md.
+    mode_switch: str = "drain"
     # How a group's waves are handed to its units (spec 4.2): "wave" (default: every wave
     # round-robin, a unit storing partial outputs that the GBUF accumulates) or "tile"
     # (every output tile with its whole K loop). See docs/core.md.
@@ -93,6 +98,9 @@ class ArchConfig:
             as_int(getattr(self, name), name, low=1, high=64, error=ConfigError)
         non_negative(self.mode_switch_cycles, "mode_switch_cycles", limit="cycles",
                      error=ConfigError)
+        if self.mode_switch not in SWITCH_RULES:
+            raise ConfigError(f"mode_switch must be one of {', '.join(SWITCH_RULES)}, "
+                              f"got {self.mode_switch!r}")
         if self.allocation not in ALLOCATIONS:
             raise ConfigError(f"allocation must be one of {', '.join(ALLOCATIONS)}, "
                               f"got {self.allocation!r}")
@@ -196,6 +204,11 @@ class ArchConfig:
         if cap is not None:
             width = min(width, cap / self.gbuf_ports_per_group)
         return float(width)
+
+    @property
+    def switch_timing(self) -> ModeSwitch:
+        """The mode-switch cost and rule, as the timing functions take them."""
+        return ModeSwitch(self.mode_switch_cycles, self.mode_switch)
 
     @property
     def peak_tflops(self) -> float:

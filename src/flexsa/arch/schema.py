@@ -79,6 +79,7 @@ class ArchModel(_Strict):
     input_bytes: int = 2
     output_bytes: int = 4
     mode_switch_cycles: int = 1
+    mode_switch: str = "drain"
     allocation: str = "wave"
     memory: MemoryModel = MemoryModel()
     description: str = ""

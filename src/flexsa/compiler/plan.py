@@ -63,7 +63,7 @@ class WaveClass:
 def wave_class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                      assignment: Assignment) -> ClassCosts:
     """Per wave class: head and tail; per pair: the gap (no internal K loop)."""
-    switch = arch.mode_switch_cycles
+    switch = arch.switch_timing
     shapes: dict[int, tuple[WaveShape, Mode]] = {}
     for n_cls in n_dim.classes():
         for m_cls in m_dim.classes():
@@ -173,7 +173,7 @@ class ClassCosts:
 
 def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                 assignment: Assignment) -> ClassCosts:
-    switch = arch.mode_switch_cycles
+    switch = arch.switch_timing
     head, internal, tail = [0] * TILE_CLASSES, [0] * TILE_CLASSES, [0] * TILE_CLASSES
     inter = [0] * 16
     firsts: dict[int, WaveShape] = {}

@@ -150,7 +150,7 @@ def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
     else:
         patterns = tile_patterns(arch, plan, port_bpc)
         unit_runs = unit_tile_runs(plan)
-    table = WaveTable(arch.mode_switch_cycles)
+    table = WaveTable(arch.switch_timing)
     items = {cls: item_runs(table, pattern) for cls, pattern in patterns.items()}
     end = warm_end = port = 0
     distinct = {tuple(runs) for runs in unit_runs if runs}  # units with equal sequences

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from flexsa.arch.config import ArchConfig
-from flexsa.arch.timing import wave_cycles
+from flexsa.arch.timing import shift_offset, wave_cycles
 from flexsa.compiler.blocking import PartPlan, a_elems, plan_gemm, store_word
 from flexsa.compiler.isa import ExecGEMM, LdLBUF_H, LdLBUF_V
 from flexsa.compiler.plan import wave_shape
@@ -55,7 +55,7 @@ def _unit_end(arch: ArchConfig, instructions: tuple[object, ...], port_bpc: floa
     waits for its LBUF half (two waves back) to be free; ShiftV (after LdLBUF_V) overlaps
     LdLBUF_H; the stream waits for ShiftV, LdLBUF_H and the core's wave rules. ``warm``:
     the first wave's loads are already done. Returns (end, port free)."""
-    ib, switch = arch.input_bytes, arch.mode_switch_cycles
+    ib, switch = arch.input_bytes, arch.switch_timing
     port = start = 0
     stat_free = [0, 0]      # stationary halves: free once the tile has been shifted in
     stream_free = [0, 0]    # streamed halves: free once the last row has streamed in
@@ -76,8 +76,7 @@ def _unit_end(arch: ArchConfig, instructions: tuple[object, ...], port_bpc: floa
                 rule = 0
             else:
                 gap = wave_cycles(prev, shape, switch)
-                shift_start = max(vend, start if prev.mode == shape.mode
-                                  else start + gap - shape.k)
+                shift_start = max(vend, start + shift_offset(prev, shape, switch))
                 rule = start + gap
             start = max(shift_start + shape.k, hend, rule)
             stat_free.append(shift_start + shape.k)

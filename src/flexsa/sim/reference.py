@@ -5,9 +5,10 @@ Slow pure Python, for small arrays (e.g. a plain 4x4 core or a FlexSA unit of 2x
 the fast model (:mod:`flexsa.arch.timing`) reproduces in closed form:
 
 * Every PE has a shadow stationary register ``sh`` (loaded by ShiftV through a vertical
-  chain), an active stationary register ``w``, a horizontal input register ``a`` and a
-  vertical partial-sum register ``p``. All registers update at the clock edge from the
-  values at the start of the cycle.
+  chain), an active stationary register ``w``, a horizontal input register ``a``, a
+  vertical partial-sum register ``p`` and a mode register (which inputs it takes, whether
+  its partial sum leaves for the output buffer). All registers update at the clock edge
+  from the values at the start of the cycle.
 * ShiftV of a ``k``-row tile takes ``k`` steps; column ``j`` of a sub-array runs ``j``
   cycles behind column 0 (skewed like the streamed rows). The chain is valid-gated: the data
   front reaches row ``i`` at step ``i``, rows at or below ``k`` are untouched. Zeros are
@@ -20,13 +21,24 @@ the fast model (:mod:`flexsa.arch.timing`) reproduces in closed form:
   (accumulating over K steps); columns ``>= n`` carry zeros that are dropped.
 * A shadow register may be overwritten in the same cycle its value is swapped out, never
   before (hazard check). ShiftV of the next wave starts when the previous ShiftV has
-  finished column 0 and the shadow of PE (0, 0) is free; streaming starts when ShiftV has
-  finished column 0 and the row feeders are free.
-* SetMode (a mode change) waits until the unit is idle (no valid register, feeders done)
-  and takes ``mode_switch_cycles``; the program starts in its first wave's mode.
+  finished column 0 and the shadows of the sub-array origins are free; streaming starts
+  when ShiftV has finished column 0 and the row feeders are free.
+* Mode changes (``arch.mode_switch``):
+  - ``drain``: SetMode waits until the unit is idle (no valid register, feeders done) and
+    takes ``mode_switch_cycles``; every PE switches at once.
+  - ``wavefront``: the last item of every row of the old wave (and, on rows without data,
+    a flag-only item) carries an end flag; a PE switches to the next mode as the flag
+    passes and may take new items ``mode_switch_cycles`` later. The next ShiftV starts
+    once the old swap wavefront has passed every origin of the new sub-arrays; the next
+    stream starts once the PE at every new origin has switched.
+  The program starts in its first wave's mode.
 * The unit's time is the first cycle at which it is idle after its last wave.
 
-Hazards (a schedule that would compute wrong values) raise :class:`ReferenceHazard`.
+Hazards (a schedule that would compute wrong values) raise :class:`ReferenceHazard`:
+an item reaching a PE configured for another mode or still switching, an item nobody
+takes, two waves feeding one PE, two accumulations of one output element in a cycle, a
+shadow register overwritten before its swap or by two ShiftVs, a swap of a wrong tile,
+a partial sum misaligned with its input. The outputs are checked against ``A @ B``.
 """
 
 from __future__ import annotations
@@ -37,39 +49,21 @@ import numpy as np
 
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.isa import ExecGEMM, LdLBUF_H, LdLBUF_V, StLBUF, decode_gbuf_ptr
-from flexsa.compiler.modes import Geometry, Mode, geometry, split_rows
+from flexsa.compiler.modes import geometry, split_rows
 from flexsa.compiler.program import Program, UnitProgram
+from flexsa.sim.reference_pe import (
+    Grid,
+    ReferenceHazard,
+    Wave,
+    compute,
+    feeds,
+    shift_step,
+    swap_delay,
+)
 
+__all__ = ["ReferenceHazard", "ReferenceResult", "simulate_program", "simulate_unit"]
 
-class ReferenceHazard(RuntimeError):
-    """The reference found a register-level hazard (a timing-model bug)."""
-
-
-@dataclass
-class _Wave:
-    index: int
-    mode: Mode
-    m: int
-    n: int
-    k: int
-    tile: np.ndarray  # k x n stationary
-    block: np.ndarray  # m x k streamed
-    out_tile: int
-    rows: tuple[int, ...] = ()
-    starts: tuple[int, ...] = ()
-
-    @property
-    def m_sub(self) -> int:
-        return max(self.rows)
-
-
-@dataclass
-class _Reg:
-    val: int = 0
-    valid: bool = False
-    tok: bool = False
-    wave: int = -1
-    row: int = -1
+_Wave = Wave  # the RTL co-simulation reads the reference's wave list
 
 
 @dataclass
@@ -81,8 +75,8 @@ class ReferenceResult:
 
 
 def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
-           arch: ArchConfig) -> list[_Wave]:
-    waves: list[_Wave] = []
+           arch: ArchConfig) -> list[Wave]:
+    waves: list[Wave] = []
     tile = block = None
     out_tile = 0
     for instr in unit.instructions:
@@ -97,102 +91,109 @@ def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
             geo = geometry(arch, instr.mode)
             rows = split_rows(instr.m, geo.count)
             starts = tuple(int(x) for x in np.cumsum((0, *rows[:-1])))
-            waves.append(_Wave(len(waves), instr.mode, instr.m, instr.n, instr.k, tile, block,
-                               out_tile, rows, starts))
+            waves.append(Wave(len(waves), instr.mode, instr.m, instr.n, instr.k, tile, block,
+                              out_tile, rows, starts))
         elif isinstance(instr, StLBUF):
             out_tile += 1
+    if arch.mode_switch == "wavefront":
+        for wave, nxt in zip(waves, waves[1:], strict=False):
+            if nxt.mode is not wave.mode:
+                wave.end_flag, wave.next_mode = True, nxt.mode
     return waves
 
 
-class _Unit:
-    """Register state of one unit's PE grid in one mode."""
+class _Engine:
+    """The unit's control: the shift engine, the stream engine and SetMode."""
 
-    def __init__(self, arch: ArchConfig) -> None:
-        self.arch = arch
-        self.rows, self.cols = arch.unit_rows, arch.unit_cols
-        shape = (self.rows, self.cols)
-        self.sh = np.zeros(shape, dtype=np.int64)
-        self.sh_owner = np.full(shape, -1, dtype=np.int64)
-        self.sh_pending = np.zeros(shape, dtype=bool)
-        self.w = np.zeros(shape, dtype=np.int64)
-        self.a = [[_Reg() for _ in range(self.cols)] for _ in range(self.rows)]
-        self.p = [[_Reg() for _ in range(self.cols)] for _ in range(self.rows)]
-        self.geo: Geometry | None = None
+    def __init__(self, arch: ArchConfig, waves: list[Wave]) -> None:
+        self.arch, self.waves = arch, waves
+        self.grid = Grid(arch, waves)
+        self.wavefront = arch.mode_switch == "wavefront"
+        self.mode = waves[0].mode           # the drain rule's unit-wide mode
+        self.switch_done = 0
+        self.shift_next = self.stream_next = 0
+        self.shift_x0: dict[int, int] = {}
+        self.stream_s: dict[int, int] = {}
 
-    def idle(self) -> bool:
-        return not any(r.valid or r.tok for row in self.a for r in row) and \
-            not any(r.valid for row in self.p for r in row)
+    def set_mode(self, cycle: int) -> None:
+        """Drain rule: both engines reached a wave in another mode and the unit is idle."""
+        waves, nxt = self.waves, self.shift_next
+        if (not self.wavefront and nxt < len(waves) and waves[nxt].mode is not self.mode
+                and self.stream_next == nxt and cycle >= self.switch_done
+                and _feeders_done(waves, self.stream_s, cycle) and self.grid.idle()
+                and _shift_done(waves, self.shift_x0, cycle)):
+            self.mode = waves[nxt].mode
+            self.switch_done = cycle + self.arch.mode_switch_cycles
+            self.grid.set_all(self.mode, self.switch_done)
 
-    def sub_arrays(self) -> list[tuple[int, int, int]]:
-        assert self.geo is not None
-        return [(s, r0, c0) for s, (r0, c0) in enumerate(self.geo.origins)]
+    def try_stream(self, cycle: int) -> int | None:
+        idx = self.stream_next
+        if idx >= len(self.waves) or idx >= self.shift_next:
+            return None
+        wave = self.waves[idx]
+        if self.wavefront:
+            if not self.grid.origins_ready(wave.mode, cycle):
+                return None
+        elif wave.mode is not self.mode or cycle < self.switch_done:
+            return None
+        prev = self.waves[idx - 1] if idx else None
+        if (self.shift_x0[idx] + wave.k <= cycle
+                and (prev is None or self.stream_s[prev.index] + prev.m_sub <= cycle)):
+            self.stream_s[idx] = cycle
+            self.stream_next += 1
+            return cycle
+        return None
 
+    def try_shift(self, cycle: int) -> int | None:
+        idx = self.shift_next
+        if idx >= len(self.waves) or not _shift_done(self.waves, self.shift_x0, cycle):
+            return None
+        wave = self.waves[idx]
+        if self.wavefront:
+            prev = self.waves[idx - 1] if idx else None
+            if prev is not None and prev.mode is not wave.mode:
+                start = self.stream_s.get(prev.index)
+                layouts = self.grid.layouts
+                if start is None or cycle < start + swap_delay(layouts[prev.mode],
+                                                               layouts[wave.mode]):
+                    return None
+        elif wave.mode is not self.mode or cycle < self.switch_done:
+            return None
+        if not self.grid.origins_free(wave.mode):
+            return None
+        self.shift_x0[idx] = cycle
+        self.shift_next += 1
+        return cycle
 
-def _feed(wave: _Wave, s: int, li: int, cycle: int, start: int) -> _Reg:
-    """What the feeder of sub-array ``s`` row ``li`` drives in ``cycle``."""
-    t = cycle - start - li
-    if li >= wave.k or t < 0:
-        return _Reg()
-    rows = wave.rows[s]
-    if t == 0 and rows == 0:
-        return _Reg(tok=True, wave=wave.index)
-    if t >= rows:
-        return _Reg()
-    value = int(wave.block[wave.starts[s] + t, li])
-    return _Reg(val=value, valid=True, tok=(t == 0), wave=wave.index, row=t)
+    def finished(self, cycle: int) -> bool:
+        return (self.stream_next == len(self.waves)
+                and _feeders_done(self.waves, self.stream_s, cycle + 1) and self.grid.idle())
 
 
 def simulate_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndarray,
                   b: np.ndarray, max_cycles: int = 1_000_000) -> ReferenceResult:
     """Run one unit's program register by register; return its cycles and output tiles."""
     waves = _waves(prog, unit, a, b, arch)
-    state = _Unit(arch)
     outputs: dict[int, np.ndarray] = {}
     result = ReferenceResult(0, outputs)
     if not waves:
         return result
-    state.geo = geometry(arch, waves[0].mode)
-    mode = waves[0].mode
-    switch_done = 0
-    shift_next = stream_next = 0
-    shift_x0: dict[int, int] = {}
-    stream_s: dict[int, int] = {}
+    eng = _Engine(arch, waves)
+    grid = eng.grid
     for cycle in range(max_cycles):
-        # 1. mode switch barrier: both engines reached a wave in another mode
-        if (shift_next < len(waves) and waves[shift_next].mode != mode
-                and stream_next == shift_next and cycle >= switch_done
-                and _feeders_done(waves, stream_s, cycle) and state.idle()
-                and _shift_done(waves, shift_x0, cycle)):
-            mode = waves[shift_next].mode
-            state.geo = geometry(arch, mode)
-            switch_done = cycle + arch.mode_switch_cycles
-        # 2. stream start
-        if (stream_next < len(waves) and stream_next < shift_next
-                and waves[stream_next].mode == mode and cycle >= switch_done):
-            wave = waves[stream_next]
-            shifted = shift_x0[wave.index] + wave.k <= cycle
-            prev = waves[stream_next - 1] if stream_next else None
-            free = prev is None or stream_s[prev.index] + prev.m_sub <= cycle
-            if shifted and free:
-                stream_s[wave.index] = cycle
-                result.stream_starts.append(cycle)
-                stream_next += 1
-        # 3. PE compute (reads registers at the start of the cycle)
-        new_a, new_p, swaps = _compute(state, waves, stream_s, cycle, outputs)
-        # 4. shift engine (after this cycle's swaps)
-        for i, j in swaps:
-            state.sh_pending[i, j] = False
-        if (shift_next < len(waves) and waves[shift_next].mode == mode
-                and cycle >= switch_done and _shift_done(waves, shift_x0, cycle)):
-            free = all(not state.sh_pending[r0, c0] for _, r0, c0 in state.sub_arrays())
-            if free:
-                shift_x0[shift_next] = cycle
-                result.shift_starts.append(cycle)
-                shift_next += 1
-        _shift_step(state, waves, shift_x0, cycle, swaps)
-        state.a, state.p = new_a, new_p
-        if stream_next == len(waves) and _feeders_done(waves, stream_s, cycle + 1) \
-                and state.idle():
+        eng.set_mode(cycle)
+        started = eng.try_stream(cycle)
+        if started is not None:
+            result.stream_starts.append(started)
+        fed = feeds(grid, waves, eng.stream_s, cycle)
+        swaps = compute(grid, waves, fed, cycle, outputs)
+        for i, j in swaps:   # the shift engine sees this cycle's swaps
+            grid.sh_pending[i, j] = False
+        shifted = eng.try_shift(cycle)
+        if shifted is not None:
+            result.shift_starts.append(shifted)
+        shift_step(grid, waves, eng.shift_x0, cycle)
+        if eng.finished(cycle):
             result.cycles = cycle + 1
             break
     else:
@@ -202,7 +203,7 @@ def simulate_unit(arch: ArchConfig, prog: Program, unit: UnitProgram, a: np.ndar
     return result
 
 
-def _feeders_done(waves: list[_Wave], stream_s: dict[int, int], cycle: int) -> bool:
+def _feeders_done(waves: list[Wave], stream_s: dict[int, int], cycle: int) -> bool:
     if not stream_s:
         return True
     last = max(stream_s)
@@ -210,7 +211,7 @@ def _feeders_done(waves: list[_Wave], stream_s: dict[int, int], cycle: int) -> b
     return cycle > stream_s[last] + wave.m_sub - 1 + wave.k - 1
 
 
-def _shift_done(waves: list[_Wave], shift_x0: dict[int, int], cycle: int) -> bool:
+def _shift_done(waves: list[Wave], shift_x0: dict[int, int], cycle: int) -> bool:
     """The previous ShiftV has finished column 0 (later columns follow its skew)."""
     if not shift_x0:
         return True
@@ -218,92 +219,7 @@ def _shift_done(waves: list[_Wave], shift_x0: dict[int, int], cycle: int) -> boo
     return shift_x0[last] + waves[last].k <= cycle
 
 
-def _compute(state: _Unit, waves: list[_Wave], stream_s: dict[int, int], cycle: int,
-             outputs: dict[int, np.ndarray]) -> tuple[list[list[_Reg]], list[list[_Reg]],
-                                                       list[tuple[int, int]]]:
-    assert state.geo is not None
-    geo = state.geo
-    new_a = [[_Reg() for _ in range(state.cols)] for _ in range(state.rows)]
-    new_p = [[_Reg() for _ in range(state.cols)] for _ in range(state.rows)]
-    swaps: list[tuple[int, int]] = []
-    active = [w for w in stream_s if stream_s[w] <= cycle and waves[w].mode is geo.mode]
-    for s, r0, c0 in state.sub_arrays():
-        for li in range(geo.rows):
-            for lj in range(geo.cols):
-                i, j = r0 + li, c0 + lj
-                if lj == 0:
-                    ain = _Reg()
-                    for w in active[-2:]:
-                        item = _feed(waves[w], s, li, cycle, stream_s[w])
-                        if item.valid or item.tok:
-                            ain = item
-                else:
-                    ain = state.a[i][j - 1]
-                pin = state.p[i - 1][j] if li > 0 else _Reg()
-                if ain.tok:
-                    if not state.sh_pending[i, j] or state.sh_owner[i, j] != ain.wave:
-                        raise ReferenceHazard(f"cycle {cycle}: PE({i},{j}) swaps a shadow "
-                                              f"not loaded for wave {ain.wave}")
-                    state.w[i, j] = state.sh[i, j]
-                    swaps.append((i, j))
-                if ain.valid:
-                    if li > 0 and (not pin.valid or (pin.wave, pin.row) != (ain.wave, ain.row)):
-                        raise ReferenceHazard(f"cycle {cycle}: PE({i},{j}) partial sum "
-                                              "misaligned with its input")
-                    total = (pin.val if pin.valid else 0) + int(state.w[i, j]) * ain.val
-                    new_p[i][j] = _Reg(val=total, valid=True, wave=ain.wave, row=ain.row)
-                else:
-                    new_p[i][j] = pin
-                new_a[i][j] = ain
-                if li == geo.rows - 1:
-                    _drain(state.p[i][j], waves, s, lj, outputs)
-    return new_a, new_p, swaps
-
-
-def _drain(reg: _Reg, waves: list[_Wave], s: int, col: int,
-           outputs: dict[int, np.ndarray]) -> None:
-    """The output buffer takes the bottom register's value (one cycle after it was made)."""
-    if not reg.valid:
-        return
-    wave = waves[reg.wave]
-    if col >= wave.n:
-        if reg.val != 0:
-            raise ReferenceHazard("a column outside the tile produced a non-zero output")
-        return
-    acc = outputs.setdefault(wave.out_tile, np.zeros((wave.m, wave.n), dtype=np.int64))
-    acc[wave.starts[s] + reg.row, col] += reg.val
-
-
-def _shift_step(state: _Unit, waves: list[_Wave], shift_x0: dict[int, int], cycle: int,
-                swaps: list[tuple[int, int]]) -> None:
-    assert state.geo is not None
-    geo = state.geo
-    for w, x0 in shift_x0.items():
-        wave = waves[w]
-        if cycle < x0 or cycle > x0 + wave.k - 1 + geo.cols - 1:
-            continue
-        for _, r0, c0 in state.sub_arrays():
-            for lj in range(geo.cols):
-                step = cycle - x0 - lj
-                if not 0 <= step < wave.k:
-                    continue
-                j = c0 + lj
-                column = state.sh[r0:r0 + wave.k, j].copy()
-                for li in range(step + 1):
-                    i = r0 + li
-                    if state.sh_pending[i, j]:
-                        raise ReferenceHazard(f"cycle {cycle}: ShiftV overwrites the unswapped "
-                                              f"shadow of PE({i},{j})")
-                entering = int(wave.tile[wave.k - 1 - step, lj]) if lj < wave.n else 0
-                for li in range(step, 0, -1):
-                    state.sh[r0 + li, j] = column[li - 1]
-                state.sh[r0, j] = entering
-                if step == wave.k - 1:
-                    state.sh_pending[r0:r0 + wave.k, j] = True
-                    state.sh_owner[r0:r0 + wave.k, j] = w
-
-
-def _check_outputs(waves: list[_Wave], outputs: dict[int, np.ndarray]) -> None:
+def _check_outputs(waves: list[Wave], outputs: dict[int, np.ndarray]) -> None:
     for wave in waves:
         if wave.out_tile not in outputs:
             raise ReferenceHazard(f"output tile {wave.out_tile} was never written")

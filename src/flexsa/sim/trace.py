@@ -28,7 +28,7 @@ class UnitTrace:
 
 
 def trace_unit(arch: ArchConfig, unit: UnitProgram) -> UnitTrace:
-    switch = arch.mode_switch_cycles
+    switch = arch.switch_timing
     waves, busy = empty_modes(), empty_modes()
     starts: list[int] = []
     prev: WaveShape | None = None

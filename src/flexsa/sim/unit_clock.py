@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flexsa.arch.timing import WaveShape, wave_cycles
+from flexsa.arch.timing import ModeSwitch, WaveShape, shift_offset, wave_cycles
 
 Wave = tuple[WaveShape, int, int]  # (shape, LdLBUF_V cycles, LdLBUF_H cycles)
 
@@ -21,11 +21,11 @@ class WaveTable:
 
     ``shadow[a][b]``: earliest ShiftV start of a wave of shape ``b`` after a wave of shape
     ``a`` streamed from ``s``, minus ``s`` (core rules: in the same mode right behind the
-    swap token, which frees the shadow registers of PE (0, 0) at ``s``; after the drain and
-    SetMode otherwise).
+    swap token, which frees the shadow registers of PE (0, 0) at ``s``; after a mode
+    change as :func:`flexsa.arch.timing.shift_offset` says).
     """
 
-    def __init__(self, switch: int) -> None:
+    def __init__(self, switch: ModeSwitch) -> None:
         self.switch = switch
         self.index: dict[Wave, int] = {}
         self.shape_ids: dict[WaveShape, int] = {}
@@ -70,7 +70,7 @@ class WaveTable:
             for a, pa, b, pb in ((sid, shape, other_id, other), (other_id, other, sid, shape)):
                 gap = wave_cycles(pa, pb, self.switch)
                 self.gap[a][b] = gap
-                self.shadow[a][b] = 0 if pb.mode == pa.mode else gap - pb.k
+                self.shadow[a][b] = shift_offset(pa, pb, self.switch)
         return sid
 
 
