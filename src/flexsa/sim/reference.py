@@ -95,10 +95,10 @@ def _waves(prog: Program, unit: UnitProgram, a: np.ndarray, b: np.ndarray,
                               out_tile, rows, starts))
         elif isinstance(instr, StLBUF):
             out_tile += 1
-    if arch.mode_switch == "wavefront":
-        for wave, nxt in zip(waves, waves[1:], strict=False):
-            if nxt.mode is not wave.mode:
-                wave.end_flag, wave.next_mode = True, nxt.mode
+    for wave, nxt in zip(waves, waves[1:], strict=False):
+        nxt.run = wave.run if nxt.mode is wave.mode else nxt.index
+        if nxt.mode is not wave.mode and arch.mode_switch == "wavefront":
+            wave.end_flag, wave.next_mode = True, nxt.mode
     return waves
 
 
@@ -124,7 +124,7 @@ class _Engine:
                 and _shift_done(waves, self.shift_x0, cycle)):
             self.mode = waves[nxt].mode
             self.switch_done = cycle + self.arch.mode_switch_cycles
-            self.grid.set_all(self.mode, self.switch_done)
+            self.grid.set_all(waves[nxt], self.switch_done)
 
     def try_stream(self, cycle: int) -> int | None:
         idx = self.stream_next
@@ -132,7 +132,7 @@ class _Engine:
             return None
         wave = self.waves[idx]
         if self.wavefront:
-            if not self.grid.origins_ready(wave.mode, cycle):
+            if not self.grid.origins_ready(wave, cycle):
                 return None
         elif wave.mode is not self.mode or cycle < self.switch_done:
             return None

@@ -35,6 +35,7 @@ class Wave:
     starts: tuple[int, ...] = ()
     end_flag: bool = False  # the next wave runs in another mode (wavefront rule)
     next_mode: Mode | None = None
+    run: int = 0  # index of the first wave of this wave's run of one mode
 
     @property
     def m_sub(self) -> int:
@@ -96,6 +97,7 @@ class Grid:
         self.layouts = {w.mode: Layout(geometry(arch, w.mode), *shape) for w in waves}
         first = waves[0].mode
         self.cfg = [[first] * self.cols for _ in range(self.rows)]
+        self.run = np.zeros(shape, dtype=np.int64)  # the mode run the PE is configured for
         self.ready = np.zeros(shape, dtype=np.int64)
         self.switch_cycles = arch.mode_switch_cycles
 
@@ -103,16 +105,17 @@ class Grid:
         return not any(r.busy for row in self.a for r in row) and \
             not any(r.valid for row in self.p for r in row)
 
-    def set_all(self, mode: Mode, ready: int) -> None:
+    def set_all(self, wave: Wave, ready: int) -> None:
         """SetMode of the drain rule: every PE at once."""
-        self.cfg = [[mode] * self.cols for _ in range(self.rows)]
+        self.cfg = [[wave.mode] * self.cols for _ in range(self.rows)]
+        self.run[:, :] = wave.run
         self.ready[:, :] = ready
 
-    def origins_ready(self, mode: Mode, cycle: int) -> bool:
-        """Every origin of ``mode``'s sub-arrays is configured for it (the stream
-        engine's interlock under the wavefront rule)."""
-        return all(self.cfg[r0][c0] is mode and self.ready[r0, c0] <= cycle
-                   for r0, c0 in self.layouts[mode].geo.origins)
+    def origins_ready(self, wave: Wave, cycle: int) -> bool:
+        """The PE at every origin of ``wave``'s sub-arrays has switched to its mode run
+        (the stream engine's interlock under the wavefront rule)."""
+        return all(self.run[r0, c0] == wave.run and self.ready[r0, c0] <= cycle
+                   for r0, c0 in self.layouts[wave.mode].geo.origins)
 
     def origins_free(self, mode: Mode) -> bool:
         """No origin of ``mode``'s sub-arrays holds an unswapped shadow tile."""
@@ -170,28 +173,23 @@ def compute(grid: Grid, waves: list[Wave], fed: dict[tuple[int, int], Reg], cycl
         for j in range(grid.cols):
             mode = grid.cfg[i][j]
             _, li, lj = grid.layouts[mode].loc[i][j]
-            if lj == 0:
-                ain = fed.pop((i, j), EMPTY)
-            else:
-                ain = grid.a[i][j - 1]
-                taken.add(("a", i, j - 1))
-            pin = EMPTY
-            if li > 0:
-                pin = grid.p[i - 1][j]
-                taken.add(("p", i - 1, j))
+            ain = fed.pop((i, j), EMPTY) if lj == 0 else _take(grid, waves, "a", i, j - 1,
+                                                               taken)
+            pin = _take(grid, waves, "p", i - 1, j, taken) if li > 0 else EMPTY
             for item in (ain, pin):
-                if item.busy and (waves[item.wave].mode is not mode or
+                if item.busy and (waves[item.wave].run != grid.run[i, j] or
                                   cycle < grid.ready[i, j]):
                     raise ReferenceHazard(
-                        f"cycle {cycle}: PE({i},{j}) configured for {mode.value} (ready at "
-                        f"{grid.ready[i, j]}) receives an item of a {waves[item.wave].mode.value}"
-                        " wave")
+                        f"cycle {cycle}: PE({i},{j}) configured for {mode.value} (waves from "
+                        f"{grid.run[i, j]}, ready at {grid.ready[i, j]}) receives an item of "
+                        f"wave {item.wave} ({waves[item.wave].mode.value})")
             new_p[i][j] = _mac(grid, i, j, li, ain, pin, cycle, swaps)
             new_a[i][j] = ain
             if ain.end:  # the old wave's last item has passed: switch this PE
                 next_mode = waves[ain.wave].next_mode
                 assert next_mode is not None
                 grid.cfg[i][j] = next_mode
+                grid.run[i, j] = ain.wave + 1
                 grid.ready[i, j] = cycle + 1 + grid.switch_cycles
     if fed:
         raise ReferenceHazard(f"cycle {cycle}: PE(s) {sorted(fed)} in another mode than "
@@ -199,6 +197,23 @@ def compute(grid: Grid, waves: list[Wave], fed: dict[tuple[int, int], Reg], cycl
     _drain_and_check(grid, waves, taken, cycle, outputs)
     grid.a, grid.p = new_a, new_p
     return swaps
+
+
+def _take(grid: Grid, waves: list[Wave], kind: str, i: int, j: int,
+          taken: set[tuple[str, int, int]]) -> Reg:
+    """A PE's input from its left (``a``) or upper (``p``) neighbour. An item at the last
+    column (row) of its own wave's sub-array is not passed on: it carries that fact (the
+    producer's mode decided it), so the neighbour ignores it even if it has switched to a
+    mode whose sub-array continues there."""
+    reg = grid.a[i][j] if kind == "a" else grid.p[i][j]
+    if not reg.busy:
+        return EMPTY
+    layout = grid.layouts[waves[reg.wave].mode]
+    _, li, lj = layout.loc[i][j]
+    if (lj == layout.geo.cols - 1) if kind == "a" else (li == layout.geo.rows - 1):
+        return EMPTY
+    taken.add((kind, i, j))
+    return reg
 
 
 def _mac(grid: Grid, i: int, j: int, li: int, ain: Reg, pin: Reg, cycle: int,
