@@ -186,3 +186,12 @@ def test_memory_model_equals_memory_reference(base, rows, cols, m, n, k, port,
     fast = block_timing(arch, m, n, k, port, policy)
     assert (fast.compute, fast.memory, fast.warm, fast.tail) == \
         reference_block(arch, m, n, k, port, policy)
+
+
+def test_rtl_refuses_wavefront(capsys) -> None:
+    from flexsa.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["rtl", "verify", "--gemm", "4,4,4", "--mode-switch", "wavefront"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1 and "drain" in err[0]

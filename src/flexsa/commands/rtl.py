@@ -69,6 +69,8 @@ def verify_cmd(
     policy: str = typer.Option("auto", "--policy", help="compiler mode policy: auto, table, fw"),
     unit: str = typer.Option("flexsa", "--unit", help="flexsa or plain (one plain core)"),
     switch_cycles: int = typer.Option(1, "--switch-cycles", help="SetMode cycles"),
+    mode_switch: str = typer.Option("drain", "--mode-switch",
+                                    help="mode-switch rule; the RTL implements drain only"),
     in_bits: int = typer.Option(8, "--in-bits", help="PE input width (bits)"),
     acc_bits: int = typer.Option(32, "--acc-bits", help="accumulator width (bits)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
@@ -85,6 +87,9 @@ def verify_cmd(
         raise FlexsaError(f"--unit must be flexsa or plain, got {unit!r}")
     if policy not in ("auto", "table", "fw"):
         raise FlexsaError(f"--policy must be auto, table or fw, got {policy!r}")
+    if mode_switch != "drain":
+        raise FlexsaError(f"--mode-switch {mode_switch!r}: the RTL unit implements only "
+                          "drain (one unit-wide mode register); co-simulate with drain")
     dims = parse_gemm_spec(gemm)
     cfg = _config(core, in_bits, acc_bits, switch_cycles, unit == "flexsa")
     _require("amaranth")
