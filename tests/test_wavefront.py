@@ -72,7 +72,7 @@ def _waves(draw, rows: int, cols: int) -> list[tuple[Mode, int, int, int]]:
     return out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(data=st.data(), core=st.sampled_from([(2, 2), (2, 3), (3, 2), (1, 2)]),
        rule=st.sampled_from(["drain", "wavefront"]), switch=st.integers(0, 3))
 def test_random_wave_sequences_small_cores(data, core, rule, switch) -> None:
@@ -83,7 +83,7 @@ def test_random_wave_sequences_small_cores(data, core, rule, switch) -> None:
     assert ref.cycles == trace.cycles
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data(), core=st.sampled_from([(4, 4), (4, 8), (8, 4)]),
        rule=st.sampled_from(["drain", "wavefront"]), switch=st.integers(0, 2))
 def test_random_wave_sequences(data, core, rule, switch) -> None:
