@@ -99,13 +99,17 @@ def _first_error(err: ValidationError, source: str) -> ConfigError:
     return ConfigError(f"{source}: {loc}={value!r} is invalid ({first['msg']})")
 
 
+TEXT_KEYS = ("name", "description", "allocation", "mode_switch")
+
+
 def _reject_booleans(data: Mapping[str, Any], source: str, prefix: str = "") -> None:
     """``true``/``false`` only for ``flexsa``: YAML booleans are not numbers."""
     for key, value in data.items():
         if isinstance(value, Mapping):
             _reject_booleans(value, source, f"{prefix}{key}.")
         elif isinstance(value, bool) and key != "flexsa":
-            raise ConfigError(f"{source}: {prefix}{key}={value!r} is invalid (give a number, "
+            kind = "a word" if key in TEXT_KEYS else "a number"
+            raise ConfigError(f"{source}: {prefix}{key}={value!r} is invalid (give {kind}, "
                               "not true/false)")
 
 
