@@ -11,7 +11,7 @@ import argparse
 import time
 
 from flexsa.arch import PRESETS
-from flexsa.sim import simulate_gemms
+from flexsa.pipeline import simulate_gemms
 from flexsa.workloads import build_model, lower_model
 
 

@@ -18,7 +18,8 @@ PRESETS = ("1G1C", "1G4C", "4G4C", "1G1F", "4G1F")
 
 def run_once() -> dict[str, object]:
     from flexsa.arch import load_arch
-    from flexsa.sim import memory_result, simd, simulate_model  # noqa: F401  (import cost excluded)
+    from flexsa.pipeline import simulate_model
+    from flexsa.sim import memory_result, simd  # noqa: F401  (import cost excluded)
     from flexsa.workloads.zoo import build_model
 
     # the energy table is parsed inside the timed region

@@ -12,7 +12,7 @@ from flexsa.arch import load_arch
 from flexsa.compiler.plan import compile_gemm
 from flexsa.compiler.program import compile_program
 from flexsa.energy.area import area_of
-from flexsa.sim import simulate_gemms
+from flexsa.pipeline import simulate_gemms
 from flexsa.sim.functional import execute_program
 from flexsa.workloads import Phase, build_model
 from flexsa.workloads.lowering import lower_layer

@@ -29,7 +29,7 @@ def test_import_flexsa_is_light_and_api_is_lazy():
 
 def test_simulate_matches_the_core_and_carries_provenance():
     from flexsa.arch import load_arch
-    from flexsa.sim import simulate_model
+    from flexsa.pipeline import simulate_model
     from flexsa.workloads.zoo import build_model
 
     run = flexsa.simulate("1G1F", "resnet50", batch=16)

@@ -141,7 +141,7 @@ def test_run_length_schedule_equals_brute_force(units: int) -> None:
 def test_huge_gemm_is_fast_and_not_materialised() -> None:
     import time
 
-    from flexsa.sim import simulate_gemms
+    from flexsa.pipeline import simulate_gemms
 
     start = time.perf_counter()
     for name in ("1G4C", "4G1F"):

@@ -156,13 +156,14 @@ def test_simd_depthwise_cycles_hand_computed():
 
 
 def test_simulate_model_reports_the_depthwise_choice():
-    from flexsa.sim import simulate_model
+    from flexsa.pipeline import simulate_model
 
     model, arch = _small_mobilenet(), load_arch("1G1F")
     simd = simulate_model(arch, model, 4)
     packed = simulate_model(arch, model, 4, depthwise="packed")
     per = simulate_model(arch, model, 4, depthwise="per-channel")
-    assert simd.depthwise["lowering"] == "simd" and not simd.depthwise["in_pe_utilization"]
+    assert simd.depthwise is not None and simd.depthwise.lowering == "simd"
+    assert not simd.depthwise.in_pe_utilization
     assert packed.as_dict()["depthwise"]["pack_shape"] == [128, 128]
     assert simd.macs < packed.macs == per.macs
     assert per.cycles > packed.cycles > simd.cycles

@@ -13,7 +13,6 @@ from flexsa.energy.area import area_of, core_side_mm, gbuf_bus_mm
 from flexsa.energy.model import (
     COMPONENTS,
     EnergyCounts,
-    counts_of,
     energy_detail,
     energy_from_counts,
     pe_pitch_mm,
@@ -132,7 +131,7 @@ def test_area_has_the_core0_to_core1_stationary_broadcast_wire():
 
 @pytest.mark.parametrize("preset", ["1G1C", "1G4C", "4G4C", "1G1F", "4G1F"])
 def test_energy_parts_sum_to_total_on_a_simulated_run(preset):
-    from flexsa.sim import simulate_gemms
+    from flexsa.pipeline import simulate_gemms
     from flexsa.workloads.layers import Gemm, Phase
 
     gemms = [Gemm("a", Phase.FWD, 700, 150, 90), Gemm("b", Phase.WGRAD, 40, 70, 900, 3)]
@@ -140,7 +139,7 @@ def test_energy_parts_sum_to_total_on_a_simulated_run(preset):
     energy = result.energy_pj
     assert energy["total"] == pytest.approx(sum(energy[k] for k in COMPONENTS), rel=1e-12)
     assert all(energy[k] >= 0 for k in COMPONENTS)
-    detail = energy_detail(counts_of(result), PRESETS[preset])
+    detail = energy_detail(result.energy.counts, PRESETS[preset])
     overcore = sum(v for k, v in detail.items() if k.startswith("overcore_"))
     assert overcore == pytest.approx(energy["overcore"])
     paths = result.traffic_bytes["overcore_paths"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from flexsa.energy import energy_of, load_energy_table
+from flexsa.energy import load_energy_table
 from flexsa.energy.accelergy import accelergy_tables, write_accelergy
 from flexsa.energy.configs import SPLIT_STUDY
+from flexsa.energy.model import EnergyCounts, energy_from_counts
 from flexsa.energy.table import scale_factor, table_from_dict
 from flexsa.errors import ConfigError
 
@@ -84,10 +85,11 @@ def test_bad_override_is_one_line_error(tmp_path, text, fragment):
 
 def test_energy_components_sum_to_total():
     arch = SPLIT_STUDY["1x128^2"]
-    result = {"macs": 10**9, "traffic_bytes": {
-        "gbuf_to_lbuf": {"stationary": 10**6, "streamed": 10**7}, "lbuf_to_gbuf": 10**6,
-        "overcore": 10**5, "dram_to_gbuf": 10**7, "gbuf_to_dram": 10**6}}
-    energy = energy_of(result, arch)
+    counts = EnergyCounts(executed_macs=10**9, stationary_bytes=10**6, streamed_bytes=10**7,
+                          lbuf_to_gbuf_bytes=10**6, output_accum_bytes=10**6,
+                          overcore_bytes=10**5, dram_to_gbuf_bytes=10**7,
+                          gbuf_to_dram_bytes=10**6)
+    energy = energy_from_counts(counts, arch)
     assert set(energy) == {"comp", "lbuf", "gbuf", "dram", "overcore", "forwarding", "total"}
     parts = sum(v for k, v in energy.items() if k != "total")
     assert energy["total"] == pytest.approx(parts)
@@ -143,7 +145,7 @@ def test_cli_bad_energy_table_exit_2(cli, tmp_path):
 
 def test_simulate_uses_energy_table_override(tmp_path):
     from flexsa.arch import load_arch
-    from flexsa.sim import simulate_gemms
+    from flexsa.pipeline import simulate_gemms
     from flexsa.workloads.layers import Gemm, Phase
 
     path = tmp_path / "e.yaml"

@@ -6,56 +6,50 @@ import dataclasses
 
 import pytest
 
-pytest.importorskip("flexsa.sim")
-
-from flexsa.report.evaluation.backend import (  # noqa: E402
-    ToolkitBackend,
-    Workload,
-    gemm_stats_by_part,
-)
-from flexsa.sim import simulate_gemms  # noqa: E402
-from flexsa.sim.fast import simulate_gemm_stats  # noqa: E402
-from flexsa.workloads.layers import Gemm, Phase  # noqa: E402
+from flexsa.pipeline import simulate_gemms, simulate_model
+from flexsa.report.evaluation.backend import ToolkitBackend, Workload
+from flexsa.workloads.layers import Gemm, Phase
 
 GEMMS = (Gemm("a", Phase.FWD, 3137, 71, 300), Gemm("b", Phase.WGRAD, 300, 71, 3139),
          Gemm("c", Phase.DGRAD, 777, 3, 131, 2), Gemm("d", Phase.FWD, 3137, 71, 300),
          Gemm("e", Phase.FWD, 5, 1000, 2048), Gemm("f", Phase.WGRAD, 9, 1, 50001, 32))
 
 
-def _memories() -> list[str]:
-    try:
-        import flexsa.sim.memory_result  # noqa: F401
-    except ImportError:
-        return ["ideal"]
-    return ["ideal", "hbm2"]
-
-
 @pytest.mark.parametrize("arch_name", ["1G1C", "1G4C", "4G4C", "1G1F", "4G1F", "16G4C"])
 def test_simulate_many_equals_simulate_gemms(arch_name: str) -> None:
     backend = ToolkitBackend()
-    workload = Workload(None, 32, GEMMS)
-    memories = _memories()
-    many = backend.simulate_many(arch_name, workload, memories)
+    many = backend.simulate_many(arch_name, Workload(None, 32, GEMMS), ["ideal", "hbm2"])
     arch = backend.arch(arch_name)
-    stats = gemm_stats_by_part(arch, list(GEMMS))
-    reference = simulate_gemm_stats(arch, list(GEMMS))
-    assert [s.group_cycles for s in stats] == [s.group_cycles for s in reference]
-    assert [s.wave_classes for s in stats] == [s.wave_classes for s in reference]
-    assert [s.output_tiles for s in stats] == [s.output_tiles for s in reference]
-    for memory in memories:
+    for memory in ("ideal", "hbm2"):
         result = simulate_gemms(arch, list(GEMMS), memory=memory)
         got = many[memory]
-        assert got.cycles == result.cycles and got.macs == result.macs
-        assert got.stall_cycles == getattr(result, "stall_cycles", 0)
-        assert dict(got.waves_by_mode) == dict(result.waves_by_mode)
-        assert dict(got.cycles_by_mode) == dict(result.cycles_by_mode)
+        assert (got.cycles, got.macs, got.stall_cycles) == (result.cycles, result.macs,
+                                                            result.stall_cycles)
+        assert got.waves_by_mode == result.as_dict()["waves_by_mode"]
+        assert got.cycles_by_mode == result.as_dict()["cycles_by_mode"]
         traffic = result.traffic_bytes
         assert got.gbuf_to_lbuf_stationary == traffic["gbuf_to_lbuf"]["stationary"]
         assert got.gbuf_to_lbuf_streamed == traffic["gbuf_to_lbuf"]["streamed"]
-        assert got.overcore == traffic["overcore"]
-        energy = getattr(result, "energy_pj", None)
-        if energy:
-            assert got.energy_pj == pytest.approx(dict(energy))
+        assert (got.overcore, got.dram_to_gbuf) == (traffic["overcore"],
+                                                    traffic["dram_to_gbuf"])
+        assert got.energy_pj == result.energy_pj and got.simd_cycles is None
+
+
+def test_a_filtered_model_workload_drops_those_gemms_and_keeps_its_simd_work() -> None:
+    from flexsa.workloads.depthwise import depthwise_convs
+    from flexsa.workloads.zoo import build_model
+
+    backend, model = ToolkitBackend(), build_model("mobilenet_v2")
+    full = backend.workload(model, 2, "split", depthwise="per-channel", arch_name="1G1F")
+    names = {layer.name for layer in depthwise_convs(model)}
+    nodw = dataclasses.replace(full, gemms=tuple(g for g in full.gemms if g.layer not in names))
+    got = backend.simulate("1G1F", nodw, "ideal")
+    arch = backend.arch("1G1F")
+    direct = simulate_gemms(arch, nodw.gemms)
+    assert (got.cycles, got.macs) == (direct.cycles, direct.macs) and got.macs < \
+        backend.simulate("1G1F", full, "ideal").macs
+    simd = simulate_model(arch, model, 2, depthwise="per-channel").simd_cycles
+    assert got.simd_cycles == simd
 
 
 def test_splitting_arch_has_64_cores_of_16x16() -> None:

@@ -8,7 +8,7 @@ pytest.importorskip("flexsa.compiler.plan")
 
 from flexsa.arch import load_arch  # noqa: E402
 from flexsa.compiler.search import independent_core_bound, search_gemms  # noqa: E402
-from flexsa.sim import simulate_gemms  # noqa: E402
+from flexsa.pipeline import simulate_gemms  # noqa: E402
 from flexsa.workloads.layers import Gemm, Phase  # noqa: E402
 
 GEMMS = [Gemm("a", Phase.FWD, 3136, 71, 300), Gemm("b", Phase.WGRAD, 300, 71, 3136),

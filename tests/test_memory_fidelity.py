@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from flexsa.arch import load_arch, with_overrides
 from flexsa.energy.area import area_of
 from flexsa.errors import ConfigError
-from flexsa.sim import simulate_gemms
+from flexsa.pipeline import simulate_gemms
 from flexsa.sim.memory_spec import parse_memory
 from flexsa.workloads.layers import Gemm, Phase
 

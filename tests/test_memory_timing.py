@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from flexsa.arch import load_arch, with_overrides
 from flexsa.errors import ConfigError
-from flexsa.sim import simulate_gemms, simulate_model
+from flexsa.pipeline import simulate_gemms, simulate_model
 from flexsa.sim.memory import block_timing, gemm_memory
 from flexsa.sim.memory_reference import reference_block, reference_stall
 from flexsa.sim.memory_spec import parse_memory

@@ -10,7 +10,7 @@ from flexsa.arch import arch_from_dict, load_arch, with_overrides
 from flexsa.compiler import compile_gemm, compile_program
 from flexsa.compiler.isa import StLBUF
 from flexsa.errors import ConfigError
-from flexsa.sim import simulate_gemms
+from flexsa.pipeline import simulate_gemms
 from flexsa.sim.fast import gemm_stats
 from flexsa.sim.functional import verify_gemm
 from flexsa.sim.reference import simulate_program

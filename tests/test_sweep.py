@@ -165,7 +165,7 @@ def test_a_file_that_is_not_a_store_is_refused_untouched(tmp_path):
 # ------------------------------------------------------------------ real evaluation
 def test_real_points_match_direct_simulation(tmp_path):
     from flexsa.arch import load_arch, with_overrides
-    from flexsa.sim import simulate_model
+    from flexsa.pipeline import simulate_model
     from flexsa.workloads.pruning import make_trajectory
     from flexsa.workloads.zoo import build_model
 
@@ -316,7 +316,7 @@ def test_memory_settings_give_energy_and_dram_traffic(tmp_path):
     ideal, hbm2, slow = frame["cycles"]
     assert ideal <= hbm2 <= slow and frame["stall_cycles"].iloc[2] > 0
     from flexsa.arch import load_arch
-    from flexsa.sim import simulate_model
+    from flexsa.pipeline import simulate_model
     from flexsa.workloads.zoo import build_model
 
     direct = simulate_model(load_arch("1G1F"), build_model("resnet50"), 16, memory="hbm2")

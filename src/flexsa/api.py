@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flexsa.errors import WorkloadError
-
 if TYPE_CHECKING:
     import pandas as pd
 
     from flexsa.arch import ArchConfig
-    from flexsa.sim import SimResult
+    from flexsa.pipeline import SimResult
     from flexsa.workloads.layers import Gemm
     from flexsa.workloads.model import Model
 
@@ -62,74 +60,35 @@ class Simulation:
                               "memory": self.memory})}
 
 
-def _arch(arch: str | Path | ArchConfig, overrides: Mapping[str, Any] | None) -> ArchConfig:
-    from flexsa.arch import ArchConfig, load_arch, with_overrides
-
-    config = arch if isinstance(arch, ArchConfig) else load_arch(arch)
-    return with_overrides(config, dict(overrides)) if overrides else config
-
-
-def _model(model: str | Path | Model, width_mult: float, pruning: str | None,
-           epoch: int | None) -> Model:
-    from flexsa.workloads.model import Model
-    from flexsa.workloads.sources import load_workload
-
-    if pruning is not None and pruning != "none":
-        if epoch is None:
-            raise WorkloadError("pruning needs epoch=E (the training epoch to simulate)")
-        from flexsa.workloads.pruning import make_trajectory
-
-        source = model if isinstance(model, Model) else str(model)
-        if isinstance(source, str) and Path(source).suffix:
-            source = load_workload(source)
-        base = make_trajectory(source, pruning).model_at(epoch)
-        return base if width_mult == 1.0 else base.scaled(width_mult)
-    if isinstance(model, Model):
-        return model if width_mult == 1.0 else model.scaled(width_mult)
-    return load_workload(str(model), width_mult=width_mult)
-
-
 def simulate(arch: str | Path | ArchConfig, model: str | Path | Model | None = None, *,
              batch: int | None = None, gemms: Sequence[Gemm] | None = None,
-             phases: str = "all", memory: str | float = "ideal", width_mult: float = 1.0,
-             pruning: str | None = None, epoch: int | None = None,
-             dgrad_form: str = "split", overrides: Mapping[str, Any] | None = None,
-             depthwise: str = "simd") -> Simulation:
+             phases: str | None = None, memory: str | float = "ideal",
+             width_mult: float | None = None, pruning: str | None = None,
+             epoch: int | None = None, dgrad_form: str | None = None,
+             overrides: Mapping[str, Any] | None = None, depthwise: str | None = None,
+             resolution: int | None = None, seq_len: int | None = None,
+             mode_policy: str = "auto", energy_table: str | Path | None = None) -> Simulation:
     """Simulate a model's training GEMMs (``model`` + ``batch``) or explicit ``gemms``.
 
     ``arch``: a preset name, a YAML file or an :class:`ArchConfig`; ``overrides``: dotted
     config fields (``{"core_rows": 64, "memory.gbuf_mib": 5}``). ``model``: a zoo name, a
     model file (``.onnx``) or a :class:`Model` (e.g. from ``import_torch``). ``pruning``:
-    ``low``/``high``/a fraction, evaluated at ``epoch``. ``depthwise``: ``simd`` (default;
-    depthwise convs emit no GEMM), ``per-channel`` or ``packed`` (see
-    :mod:`flexsa.workloads.depthwise`).
+    ``low``/``high``/a fraction/a trajectory JSON, evaluated at ``epoch``. ``depthwise``:
+    ``simd`` (default; depthwise convs emit no GEMM), ``per-channel`` or ``packed`` (see
+    :mod:`flexsa.workloads.depthwise`). The same run spec as ``flexsa simulate`` and the
+    sweep (:func:`flexsa.pipeline.run_spec`): the same inputs are accepted and refused.
     """
-    from flexsa.sim import simulate_gemms
-    from flexsa.workloads.lowering import lower_model
+    from flexsa.pipeline import evaluate, run_spec
+    from flexsa.pipeline.stages import load_model
 
-    config = _arch(arch, overrides)
-    if (model is None) == (gemms is None):
-        raise WorkloadError("give exactly one of model=... (with batch=B) or gemms=[...]")
-    if gemms is not None:
-        items, loaded, size = tuple(gemms), None, 0
-    else:
-        assert model is not None
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-            raise WorkloadError(f"batch must be a positive integer, got {batch!r}")
-        loaded = _model(model, width_mult, pruning, epoch)
-        items, size = tuple(lower_model(loaded, batch, phases, dgrad_form, depthwise,
-                                        (config.blk_k, config.blk_n))), batch
-    result = simulate_gemms(config, items, memory=memory)
-    if loaded is not None:
-        from dataclasses import replace
-
-        from flexsa.sim.simd import simd_cycles
-        from flexsa.workloads.depthwise import describe
-
-        result = replace(result, simd_cycles=simd_cycles(loaded, size, config, memory=memory,
-                                                         phases=phases, depthwise=depthwise),
-                         depthwise=describe(loaded, depthwise, (config.blk_k, config.blk_n)))
-    return Simulation(config, loaded, size, items, memory, result)
+    spec = run_spec(arch, model, batch=batch, gemms=gemms, phases=phases, memory=memory,
+                    width_mult=width_mult, resolution=resolution, seq_len=seq_len,
+                    pruning=pruning, epoch=epoch, dgrad_form=dgrad_form, depthwise=depthwise,
+                    mode_policy=mode_policy, energy_table=energy_table, overrides=overrides)
+    result = evaluate(spec)
+    loaded = load_model(spec.workload) if spec.workload.is_model else None
+    return Simulation(spec.arch, loaded, spec.workload.batch,
+                      tuple(stats.gemm for stats in result.per_gemm), memory, result)
 
 
 def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *,

@@ -11,48 +11,50 @@ from flexsa.errors import ConfigError, FlexsaError, WorkloadError
 DATAFLOWS = ("is", "ws", "os")
 
 
-def _workload(gemm: str | None, model: str | None, batch: int | None, phase: str,
-              width_mult: float, dgrad_form: str, pruning: str | None = None,
-              epoch: int = 0, depthwise: str = "simd",
-              pack_shape: tuple[int, int] = (128, 128)
-              ) -> tuple[list[Any], dict[str, Any], Any]:
-    from flexsa.workloads.layers import Gemm, Phase
+MODEL_FLAGS = ("width_mult", "dgrad_form", "depthwise", "pruning", "epoch")  # None unless typed
+FLAG_NAMES = {"gemms": "--gemm", "phases": "--phase", "skip_layers": "skip_layers"}
 
-    if (gemm is None) == (model is None):
-        raise WorkloadError("give exactly one of --gemm M,N,K or --model NAME --batch B")
+
+def _flag(field: str) -> str:
+    """How ``flexsa simulate`` calls a run-spec field (its flag)."""
+    return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def _run_spec(accel: Any, gemm: str | None, model: str | None, batch: int | None,
+              phase: str, options: dict[str, Any]) -> Any:
+    """The command's :class:`~flexsa.pipeline.RunSpec`: the flags the user typed (the
+    others are ``None``, the defaults) through the one builder every entry point uses."""
+    from flexsa.commands.flags import given
+    from flexsa.pipeline.spec import run_spec
+
+    typed: dict[str, Any] = {key: None if key in MODEL_FLAGS and not given(key) else value
+             for key, value in options.items()}
     if gemm is not None:
-        from flexsa.commands.flags import ignored_with
         from flexsa.compiler.gemm_spec import parse_gemm_spec
-
-        ignored_with("with --gemm (it applies to --model)", "batch", "width_mult", "dgrad_form",
-                     "pruning", "epoch")
+        from flexsa.workloads.layers import Gemm, Phase
 
         m, n, k = parse_gemm_spec(gemm)
         gemm_phase = Phase.FWD if phase == "all" else _phase(phase)
-        if pruning is not None:
-            raise WorkloadError("--pruning applies to --model runs only")
-        workload = {"gemm": [m, n, k], "phase": gemm_phase.value}
-        return [Gemm("cli", gemm_phase, m, n, k)], workload, None
-    from flexsa.workloads.lowering import lower_model
-    from flexsa.workloads.sources import load_workload
+        return run_spec(accel, model, gemms=[Gemm("cli", gemm_phase, m, n, k)], batch=batch,
+                        name=_flag, **typed)
+    return run_spec(accel, model, batch=batch, phases=phase, name=_flag, **typed)
 
-    if batch is None:
-        raise WorkloadError("--model needs --batch B with B > 0")
-    from flexsa.commands.flags import requires
-    from flexsa.validation import positive
 
-    positive(batch, "--batch", limit="batch", error=WorkloadError)
-    requires("epoch", "--pruning", pruning is not None)
-    assert model is not None
-    loaded = load_workload(model, width_mult=width_mult, pruning=pruning, epoch=epoch)
-    gemms = lower_model(loaded, batch, phase, dgrad_form, depthwise, pack_shape)
-    if not gemms:
-        raise WorkloadError(f"model {model!r} has no GEMMs in phase {phase!r}")
-    workload = {"model": loaded.name, "batch": batch, "phase": phase,
-                "width_mult": width_mult, "dgrad_form": dgrad_form, "depthwise": depthwise,
-                "pruning": pruning, "epoch": epoch if pruning else None,
-                "channels": loaded.channel_table() if pruning else None}
-    return gemms, workload, loaded
+def _workload_dict(spec: Any, options: dict[str, Any],
+                   phase: str) -> tuple[dict[str, Any], Any]:
+    """What the command ran (its ``config.workload``) and the loaded model (or ``None``)."""
+    if not spec.workload.is_model:
+        item = spec.workload.gemms[0]
+        return {"gemm": [item.m, item.n, item.k], "phase": item.phase.value}, None
+    from flexsa.pipeline.stages import load_model
+
+    loaded = load_model(spec.workload)
+    pruning = options["pruning"]
+    epoch = spec.workload.pruning.epoch if spec.workload.pruning else None
+    return {"model": loaded.name, "batch": spec.workload.batch, "phase": phase,
+            "width_mult": options["width_mult"], "dgrad_form": options["dgrad_form"],
+            "depthwise": spec.mapping.depthwise.value, "pruning": pruning, "epoch": epoch,
+            "channels": loaded.channel_table() if spec.workload.pruning else None}, loaded
 
 
 def _phase(text: str) -> Any:
@@ -110,47 +112,28 @@ def simulate_command(
 
     accel = load_arch(arch)
     _check_timing(timing, dataflow)
-    from flexsa.workloads.depthwise import parse_depthwise
-
-    depthwise = parse_depthwise(depthwise, "--depthwise").value
-    gemms, workload, loaded = _workload(gemm, model, batch, phase, width_mult, dgrad_form,
-                                        pruning, epoch, depthwise, (accel.blk_k, accel.blk_n))
+    options = {"width_mult": width_mult, "dgrad_form": dgrad_form, "depthwise": depthwise,
+               "pruning": pruning, "epoch": epoch, "mode_policy": mode_policy,
+               "memory": memory, "energy_table": energy_table}
+    spec = _run_spec(accel, gemm, model, batch, phase, options)
+    workload, _ = _workload_dict(spec, options, phase)
     config: dict[str, Any] = {"arch": accel.as_dict(), "workload": workload, "timing": timing,
                               "memory": memory, "energy_table": energy_table}
     if timing == "scalesim":
-        payload = _scalesim(accel, gemms, dataflow or "is")
+        from flexsa.pipeline.stages import lower
+
+        payload = _scalesim(accel, list(lower(spec).gemms), dataflow or "is")
         config["dataflow"] = dataflow or "is"
     else:
+        from flexsa.pipeline import evaluate
+
         config["mode_policy"] = mode_policy
-        payload = _flexsa(accel, gemms, mode_policy, memory, energy_table)
-        if loaded is not None:
-            payload |= _simd(accel, loaded, batch or 1, phase, memory, depthwise)
+        payload = evaluate(spec).as_dict()
     payload = {**payload, **provenance(config)}
     if as_json:
         print_json(payload)
         return
     _print_text(accel.name, workload, payload)
-
-
-def _flexsa(accel: Any, gemms: list[Any], mode_policy: str, memory: str,
-            energy_table: str | None) -> dict[str, Any]:
-    from flexsa.sim import simulate_gemms
-
-    return simulate_gemms(accel, gemms, mode_policy=mode_policy, memory=memory,
-                          energy_table=energy_table).as_dict()
-
-
-def _simd(accel: Any, loaded: Any, batch: int, phase: str, memory: str,
-          depthwise: str) -> dict[str, Any]:
-    """The SIMD cycles of a model run and how its depthwise convs ran."""
-    from flexsa.sim.simd import simd_cycles
-    from flexsa.workloads.depthwise import describe
-
-    out: dict[str, Any] = {"simd_cycles": simd_cycles(loaded, batch, accel, memory=memory,
-                                                      phases=phase, depthwise=depthwise)}
-    if info := describe(loaded, depthwise, (accel.blk_k, accel.blk_n)):
-        out["depthwise"] = info
-    return out
 
 
 def _scalesim(accel: Any, gemms: list[Any], dataflow: str) -> dict[str, Any]:

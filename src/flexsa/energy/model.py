@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from flexsa.arch.config import ArchConfig
 from flexsa.energy.area import gbuf_bus_mm, lbuf_buffers, unit_wire_mm
 from flexsa.energy.table import EnergyTable, load_energy_table
-from flexsa.sim.overcore import NEIGHBOUR, PATH_WIRE, PATHS, UNIT
+from flexsa.sim.overcore import NEIGHBOUR, PATH_WIRE, PATHS, UNIT, paths_dict
+from flexsa.sim.result import Traffic
 
 COMPONENTS: tuple[str, ...] = ("comp", "lbuf", "gbuf", "dram", "overcore", "forwarding")
 
@@ -48,44 +48,51 @@ class EnergyCounts:
         return max(self.overcore_bytes - sum(self.overcore_paths.values()), 0)
 
 
-def _traffic(result: Any) -> Mapping[str, Any]:
-    traffic = getattr(result, "traffic_bytes", None)
-    if traffic is None and isinstance(result, Mapping):
-        traffic = result.get("traffic_bytes", {})
-    return traffic or {}
-
-
-def _num(value: Any) -> int:
-    if isinstance(value, Mapping):
-        return sum(_num(v) for v in value.values())
-    return int(value or 0)
-
-
-def counts_of(result: Any, output_accum_bytes: int | None = None) -> EnergyCounts:
-    """Pull the counts out of a ``SimResult`` (or its ``as_dict()`` form)."""
-    traffic = _traffic(result)
-    get = result.get if isinstance(result, Mapping) else lambda k, d=None: getattr(result, k, d)
-    to_lbuf = traffic.get("gbuf_to_lbuf", {})
-    if isinstance(to_lbuf, Mapping):
-        stationary, streamed = _num(to_lbuf.get("stationary")), _num(to_lbuf.get("streamed"))
-    else:
-        stationary, streamed = 0, _num(to_lbuf)
-    stored = _num(traffic.get("lbuf_to_gbuf"))
-    accum = output_accum_bytes
-    if accum is None:
-        accum = _num(get("output_accum_bytes", 0)) or stored
+def counts_of(traffic: Traffic, executed_macs: int, output_accum_bytes: int,
+              partial_sum_bytes: int = 0) -> EnergyCounts:
+    """The event counts of a run from its typed traffic. ``output_accum_bytes``: the
+    partial-sum writes into the output LBUFs; ``partial_sum_bytes``: partial sums of
+    K-split GBUF blocks stored to the GBUF (and accumulated again)."""
+    stored = traffic.outputs
     return EnergyCounts(
-        executed_macs=_num(get("executed_macs", 0)) or _num(get("macs", 0)),
-        stationary_bytes=stationary,
-        streamed_bytes=streamed,
-        lbuf_to_gbuf_bytes=stored,
-        output_accum_bytes=max(accum, stored),
-        overcore_bytes=_num(traffic.get("overcore")),
-        overcore_paths={name: _num(value) for name, value
-                        in dict(traffic.get("overcore_paths") or {}).items()},
-        dram_to_gbuf_bytes=_num(traffic.get("dram_to_gbuf")),
-        gbuf_to_dram_bytes=_num(traffic.get("gbuf_to_dram")),
+        executed_macs=executed_macs,
+        stationary_bytes=traffic.stationary,
+        streamed_bytes=traffic.streamed,
+        lbuf_to_gbuf_bytes=stored + partial_sum_bytes,
+        output_accum_bytes=max(output_accum_bytes, stored) + partial_sum_bytes,
+        overcore_bytes=traffic.overcore,
+        overcore_paths=paths_dict(traffic.overcore_paths),
+        dram_to_gbuf_bytes=traffic.dram_to_gbuf,
+        gbuf_to_dram_bytes=traffic.gbuf_to_dram,
     )
+
+
+@dataclass(frozen=True)
+class EnergyBreakdown:
+    """Dynamic energy of a run per component (pJ); ``total`` is their sum."""
+
+    comp: float
+    lbuf: float
+    gbuf: float
+    dram: float
+    overcore: float
+    forwarding: float
+
+    @property
+    def total(self) -> float:
+        return sum(getattr(self, name) for name in COMPONENTS)
+
+    def as_dict(self) -> dict[str, float]:
+        out = {name: getattr(self, name) for name in COMPONENTS}
+        out["total"] = self.total
+        return out
+
+
+def energy_breakdown(counts: EnergyCounts, arch: ArchConfig,
+                     table: EnergyTable | None = None) -> EnergyBreakdown:
+    """:func:`energy_from_counts` as a typed record."""
+    parts = energy_from_counts(counts, arch, table)
+    return EnergyBreakdown(*(parts[name] for name in COMPONENTS))
 
 
 def energy_from_counts(counts: EnergyCounts, arch: ArchConfig,
@@ -171,10 +178,3 @@ def _forwarding_pj(counts: EnergyCounts, arch: ArchConfig, table: EnergyTable) -
                    if PATH_WIRE[name] == NEIGHBOUR)
     bits = counts.executed_macs * per_mac_bits + 8 * counts.stationary_bytes * shift_hops
     return hop * max(bits - 8 * crossing, 0.0)
-
-
-def energy_of(result: Any, arch: ArchConfig, table: EnergyTable | None = None, *,
-              output_accum_bytes: int | None = None) -> dict[str, float]:
-    """Energy (pJ) of a simulated run: ``{comp, lbuf, gbuf, dram, overcore, forwarding,
-    total}``. ``result`` is a ``SimResult`` or its ``as_dict()`` form."""
-    return energy_from_counts(counts_of(result, output_accum_bytes), arch, table)

@@ -1,7 +1,8 @@
-"""Simulators: the fast wave model, the wave trace, functional execution, the reference."""
+"""Simulators: the fast wave model, the wave trace, functional execution, the reference.
 
-from flexsa.sim.api import simulate_gemms, simulate_model
-from flexsa.sim.result import GemmStats, SimResult, Traffic, WaveStats
+A whole run (core timing, memory, energy, SIMD) is evaluated by :mod:`flexsa.pipeline`.
+"""
 
-__all__ = ["GemmStats", "SimResult", "Traffic", "WaveStats", "simulate_gemms",
-           "simulate_model"]
+from flexsa.sim.result import CoreTiming, GemmStats, Traffic, WaveStats
+
+__all__ = ["CoreTiming", "GemmStats", "Traffic", "WaveStats"]

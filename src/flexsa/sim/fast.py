@@ -10,13 +10,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from flexsa.arch.config import ArchConfig
+from flexsa.compiler.modes import Mode
 from flexsa.compiler.plan import GemmPlan, PartPlan, unit_cycles
 from flexsa.compiler.tiling import GroupPart
 from flexsa.sim.overcore import NO_PATHS, wave_overcore_bytes, wave_path_bytes
-from flexsa.sim.result import GemmStats, SimResult, Traffic, WaveStats, empty_modes
+from flexsa.sim.result import CoreTiming, GemmStats, Traffic, WaveStats, empty_modes
 from flexsa.workloads.layers import Gemm
 
-__all__ = ["gemm_stats", "result_from_stats", "simulate_gemm_stats", "wave_overcore_bytes"]
+__all__ = ["core_timing", "gemm_stats", "simulate_gemm_stats", "wave_overcore_bytes"]
 
 
 def _part_traffic(arch: ArchConfig, plan: PartPlan) -> tuple[Traffic, list[WaveStats]]:
@@ -29,12 +30,12 @@ def _part_traffic(arch: ArchConfig, plan: PartPlan) -> tuple[Traffic, list[WaveS
         streamed += wc.count * wc.m * wc.k * ib
         wave = wave_path_bytes(arch, wc.mode, wc.m, wc.n, wc.k)
         paths = tuple(total + wc.count * b for total, b in zip(paths, wave, strict=True))
-        stats.append(WaveStats(plan.part.group, wc.mode.value, wc.m, wc.n, wc.k, wc.count))
+        stats.append(WaveStats(plan.part.group, wc.mode, wc.m, wc.n, wc.k, wc.count))
     outputs = plan.part.instances * plan.part.m * plan.part.n * ob * plan.stores_per_tile
     return Traffic(stationary, streamed, outputs, sum(paths), overcore_paths=paths), stats
 
 
-def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int], dict[str, int]]:
+def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[Mode, int], dict[Mode, int]]:
     costs = plan.costs(arch)
     schedule = plan.schedule
     classes = len(costs.head)
@@ -46,23 +47,23 @@ def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[str, int],
             continue
         for tc, count in enumerate(counts):
             for mode, value in costs.owner_internal[tc] if count else ():
-                busy[mode.value] += count * value
+                busy[mode] += count * value
         for index, count in enumerate(pairs):
             if count:
                 owner = costs.owner_last[index // classes]
                 assert owner is not None
-                busy[owner.value] += count * costs.inter[index]
+                busy[owner] += count * costs.inter[index]
         head_owner, last_owner = costs.owner_head[first], costs.owner_last[last]
         assert head_owner is not None and last_owner is not None
-        busy[head_owner.value] += costs.head[first]
-        busy[last_owner.value] += costs.tail[last]
+        busy[head_owner] += costs.head[first]
+        busy[last_owner] += costs.tail[last]
     waves = empty_modes()
     for wc in plan.wave_classes():
-        waves[wc.mode.value] += wc.count
+        waves[wc.mode] += wc.count
     return cycles, waves, busy
 
 
-PartStats = tuple[tuple[int, dict[str, int], dict[str, int]], tuple[Traffic, list[WaveStats]],
+PartStats = tuple[tuple[int, dict[Mode, int], dict[Mode, int]], tuple[Traffic, list[WaveStats]],
                   int]
 
 
@@ -147,7 +148,8 @@ def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
     return out
 
 
-def result_from_stats(arch: ArchConfig, stats: list[GemmStats], memory: str) -> SimResult:
+def core_timing(arch: ArchConfig, stats: list[GemmStats]) -> CoreTiming:
+    """The run's core timing (ideal memory): its GEMMs' statistics summed."""
     waves, busy = empty_modes(), empty_modes()
     traffic = Traffic()
     for item in stats:
@@ -155,8 +157,8 @@ def result_from_stats(arch: ArchConfig, stats: list[GemmStats], memory: str) -> 
         for key in waves:
             waves[key] += item.waves_by_mode[key]
             busy[key] += item.cycles_by_mode[key]
-    return SimResult(
+    return CoreTiming(
         cycles=sum(s.cycles for s in stats), macs=sum(s.gemm.macs for s in stats),
         executed_macs=sum(s.gemm.executed_macs for s in stats), total_pes=arch.total_pes,
         clock_ghz=arch.clock_ghz, waves_by_mode=waves, cycles_by_mode=busy, traffic=traffic,
-        memory=memory, per_gemm=tuple(stats))
+        per_gemm=tuple(stats))

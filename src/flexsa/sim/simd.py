@@ -128,23 +128,46 @@ def depthwise_breakdown(model: Any, batch: int, arch: ArchConfig, *,
     return SimdResult(fwd, bwd, flops_total, bytes_total)
 
 
-def simd_cycles(model: Any, batch: int, arch: ArchConfig, *,
+@dataclass(frozen=True)
+class SimdTiming:
+    """The SIMD unit's share of a model run: element-wise layers and, with
+    ``depthwise="simd"``, the depthwise convolutions (``None`` otherwise)."""
+
+    elementwise: SimdResult
+    depthwise: SimdResult | None = None
+
+    @property
+    def cycles(self) -> int:
+        extra = self.depthwise.cycles if self.depthwise is not None else 0
+        return self.elementwise.cycles + extra
+
+
+def simd_timing(model: Any, batch: int, arch: ArchConfig, *,
                 memory: str | float | MemorySpec = "hbm2",
                 simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all",
-                depthwise: str = "simd") -> int:
-    """SIMD cycles of ``model``'s element-wise layers for one training iteration (forward
+                depthwise: str = "simd") -> SimdTiming:
+    """SIMD time of ``model``'s element-wise layers for one training iteration (forward
     and backward; ``phases="fwd"``: forward only; only dgrad/wgrad: backward only), plus
     its depthwise convolutions when they are lowered with ``depthwise="simd"``.
     Reported separately from the GEMM cycles."""
     from flexsa.workloads.depthwise import DepthwiseLowering, parse_depthwise
 
     forward, backward = simd_passes(phases)
-    cycles = simd_breakdown(model.elementwise_layers, batch, arch, memory=memory,
-                            simd_gflops=simd_gflops, forward=forward, backward=backward).cycles
-    if parse_depthwise(depthwise) is DepthwiseLowering.SIMD:
-        cycles += depthwise_breakdown(model, batch, arch, memory=memory,
-                                      simd_gflops=simd_gflops, phases=phases).cycles
-    return cycles
+    elementwise = simd_breakdown(model.elementwise_layers, batch, arch, memory=memory,
+                                 simd_gflops=simd_gflops, forward=forward, backward=backward)
+    if parse_depthwise(depthwise) is not DepthwiseLowering.SIMD:
+        return SimdTiming(elementwise)
+    return SimdTiming(elementwise, depthwise_breakdown(model, batch, arch, memory=memory,
+                                                       simd_gflops=simd_gflops, phases=phases))
+
+
+def simd_cycles(model: Any, batch: int, arch: ArchConfig, *,
+                memory: str | float | MemorySpec = "hbm2",
+                simd_gflops: float = DEFAULT_SIMD_GFLOPS, phases: Any = "all",
+                depthwise: str = "simd") -> int:
+    """The cycles of :func:`simd_timing`."""
+    return simd_timing(model, batch, arch, memory=memory, simd_gflops=simd_gflops,
+                       phases=phases, depthwise=depthwise).cycles
 
 
 def simd_passes(phases: Any) -> tuple[bool, bool]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
 from flexsa.compiler.isa import ExecGEMM
+from flexsa.compiler.modes import MODE_KEYS
 from flexsa.compiler.plan import wave_shape
 from flexsa.compiler.program import Program, UnitProgram
-from flexsa.sim.result import empty_modes
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class UnitTrace:
 
 def trace_unit(arch: ArchConfig, unit: UnitProgram) -> UnitTrace:
     switch = arch.switch_timing
-    waves, busy = empty_modes(), empty_modes()
+    waves = {key: 0 for key in MODE_KEYS}  # by wave shape mode name
+    busy = dict(waves)
     starts: list[int] = []
     prev: WaveShape | None = None
     now = 0

@@ -1,9 +1,11 @@
-"""Evaluate one sweep point: build its accelerator and workload, simulate, flatten the result.
+"""Evaluate one sweep point: its run spec through the pipeline, the result flattened.
 
 :func:`evaluate_point` is the single function the engine runs (in the parent, in worker
-processes or on Dask workers). Within one process, identical work is done once: arch
-configs, models and pruning trajectories are memoised (``functools.lru_cache`` keyed by the
-point's parameters), so a sweep over arch fields builds each model once.
+processes or on Dask workers). It builds the point's :class:`~flexsa.pipeline.RunSpec` with
+the same builder as ``flexsa simulate`` and the Python API and calls
+:func:`flexsa.pipeline.evaluate`. Within one process, identical work is done once: arch
+configs here, models and pruning trajectories in the pipeline (memoised per process), so a
+sweep over arch fields builds each model once.
 """
 
 from __future__ import annotations
@@ -22,31 +24,6 @@ def _arch(ref: str, overrides: tuple[tuple[str, Any], ...]) -> Any:
     return with_overrides(arch, dict(overrides)) if overrides else arch
 
 
-@lru_cache(maxsize=32)
-def _model(ref: str, knobs: tuple[tuple[str, Any], ...], strength: str, epoch: int) -> Any:
-    from flexsa.workloads.sources import load_workload
-
-    options = dict(knobs)
-    if strength == "none":
-        return load_workload(ref, width_mult=float(options.get("width_mult", 1.0)),
-                             resolution=int(options.get("resolution", 0)),
-                             seq_len=int(options.get("seq_len", 0)))
-    model = _trajectory(ref, strength).model_at(epoch)
-    width_mult = float(options.get("width_mult", 1.0))
-    return model if width_mult == 1.0 else model.scaled(width_mult)
-
-
-@lru_cache(maxsize=8)
-def _trajectory(ref: str, strength: str) -> Any:
-    """The PruneTrain trajectory of a zoo model or of an imported model file."""
-    from pathlib import Path
-
-    from flexsa.workloads.pruning import make_trajectory
-    from flexsa.workloads.sources import load_workload
-
-    return make_trajectory(load_workload(ref) if Path(ref).suffix else ref, strength)
-
-
 def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, float | int]:
     """Numeric leaves of a nested dict as ``a_b_c`` keys."""
     out: dict[str, float | int] = {}
@@ -59,21 +36,38 @@ def flatten(values: dict[str, Any], prefix: str = "") -> dict[str, float | int]:
     return out
 
 
-def evaluate_point(point: Point) -> dict[str, Any]:
-    """``{"metrics": {...flat numbers...}, "config": {...full config...}}`` of one point."""
-    from flexsa.sim import simulate_model
+def point_spec(point: Point) -> Any:
+    """The point's :class:`~flexsa.pipeline.RunSpec` (the builder every entry point uses)."""
+    from flexsa.pipeline.spec import run_spec
 
     arch = _arch(point.arch.ref, tuple(sorted(point.arch_overrides().items())))
-    knobs = tuple(sorted(point.model_knobs().items()))
+    knobs = point.model_knobs()
     pruning = point.pruning
-    model = _model(point.model.ref, knobs, pruning.strength, pruning.epoch)
-    result = simulate_model(arch, model, point.batch, phases=point.phases, memory=point.memory,
-                            dgrad_form=point.dgrad_form)
-    payload = result.as_dict()
+    return run_spec(arch, point.model.ref, batch=point.batch, phases=point.phases,
+                    memory=point.memory, dgrad_form=point.dgrad_form,
+                    width_mult=_knob(knobs, "width_mult", float),
+                    resolution=_knob(knobs, "resolution", int),
+                    seq_len=_knob(knobs, "seq_len", int),
+                    pruning=None if pruning.strength == "none" else pruning.strength,
+                    epoch=None if pruning.strength == "none" else pruning.epoch)
+
+
+def _knob(knobs: dict[str, Any], key: str, kind: type) -> Any:
+    return None if key not in knobs else kind(knobs[key])
+
+
+def evaluate_point(point: Point) -> dict[str, Any]:
+    """``{"metrics": {...flat numbers...}, "config": {...full config...}}`` of one point."""
+    from flexsa.pipeline import evaluate
+    from flexsa.pipeline.stages import load_model
+
+    spec = point_spec(point)
+    payload = evaluate(spec).as_dict()
     metrics = flatten({k: v for k, v in payload.items() if k not in ("gemms",)})
-    config = {"arch": arch.as_dict(),
-              "workload": {"model": point.model.label, "model_name": model.name,
-                           "batch": point.batch, "pruning": pruning.label,
+    knobs = tuple(sorted(point.model_knobs().items()))
+    config = {"arch": spec.arch.as_dict(),
+              "workload": {"model": point.model.label, "model_name": load_model(spec.workload).name,
+                           "batch": point.batch, "pruning": point.pruning.label,
                            "phases": point.phases, "dgrad_form": point.dgrad_form,
                            **dict(knobs)},
               "memory": point.memory}

@@ -64,33 +64,12 @@ def expand(spec: SweepSpec) -> list[Point]:
 
 
 def check_points(points: list[Point]) -> None:
-    """Build every distinct arch config and pruning combination once: bad values fail early."""
-    from flexsa.arch import load_arch, with_overrides
+    """Build every point's run spec (arch configs once): a bad value, a knob combination the
+    pipeline refuses or an unsupported memory setting fails before anything runs."""
+    from flexsa.sweep.evaluate import point_spec
 
-    seen: set[tuple[Any, ...]] = set()
     for point in points:
-        key = (point.arch.ref, tuple(sorted(point.arch_overrides().items())))
-        if key in seen:
-            continue
-        seen.add(key)
         try:
-            with_overrides(load_arch(point.arch.ref), point.arch_overrides())
+            point_spec(point)
         except FlexsaError as err:
             raise ConfigError(f"sweep point {point.params()}: {err}") from None
-    _check_memory({point.memory for point in points}, points[0] if points else None)
-
-
-def _check_memory(settings: set[str | float], sample: Point | None) -> None:
-    """Probe the simulator once per memory setting so an unsupported one fails up front."""
-    if sample is None:
-        return
-    from flexsa.arch import load_arch
-    from flexsa.sim import simulate_gemms
-    from flexsa.workloads.layers import Gemm, Phase
-
-    arch = load_arch(sample.arch.ref)
-    for memory in sorted(settings, key=str):
-        try:
-            simulate_gemms(arch, [Gemm("probe", Phase.FWD, 1, 1, 1)], memory=memory)
-        except FlexsaError as err:
-            raise ConfigError(f"sweep memory {memory!r}: {err}") from None

@@ -22,6 +22,7 @@ A depthwise conv is element-wise in character: per channel its GEMMs have ``N = 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -134,16 +135,40 @@ NOTES: dict[DepthwiseLowering, str] = {
 }
 
 
-def describe(model: object, lowering: DepthwiseLowering | str,
-             pack_shape: tuple[int, int] | None = None) -> dict[str, object]:
-    """What a result says about its depthwise layers (empty if the model has none)."""
+@dataclass(frozen=True)
+class DepthwiseInfo:
+    """What a result says about its depthwise layers: how they ran and where they count."""
+
+    lowering: DepthwiseLowering
+    layers: int
+    pack_shape: tuple[int, int] | None = None  # the stationary tile packs fill (packed)
+
+    @property
+    def in_pe_utilization(self) -> bool:
+        return self.lowering is not DepthwiseLowering.SIMD
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"lowering": self.lowering.value, "layers": self.layers,
+                                  "in_pe_utilization": self.in_pe_utilization,
+                                  "note": NOTES[self.lowering]}
+        if self.pack_shape is not None:
+            out["pack_shape"] = list(self.pack_shape)
+        return out
+
+
+def depthwise_info(model: object, lowering: DepthwiseLowering | str,
+                   pack_shape: tuple[int, int] | None = None) -> DepthwiseInfo | None:
+    """How ``model``'s depthwise layers ran (``None`` if it has none)."""
     layers = depthwise_convs(model)
     if not layers:
-        return {}
+        return None
     chosen = parse_depthwise(lowering)
-    out: dict[str, object] = {"lowering": chosen.value, "layers": len(layers),
-                              "in_pe_utilization": chosen is not DepthwiseLowering.SIMD,
-                              "note": NOTES[chosen]}
-    if chosen is DepthwiseLowering.PACKED and pack_shape is not None:
-        out["pack_shape"] = list(pack_shape)
-    return out
+    shape = pack_shape if chosen is DepthwiseLowering.PACKED else None
+    return DepthwiseInfo(chosen, len(layers), shape)
+
+
+def describe(model: object, lowering: DepthwiseLowering | str,
+             pack_shape: tuple[int, int] | None = None) -> dict[str, object]:
+    """:func:`depthwise_info` as a dict (empty if the model has no depthwise layers)."""
+    info = depthwise_info(model, lowering, pack_shape)
+    return {} if info is None else info.as_dict()

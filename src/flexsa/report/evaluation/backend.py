@@ -1,23 +1,30 @@
 """The simulator calls the evaluation makes, behind one small interface.
 
-:class:`ToolkitBackend` uses the toolkit's own packages (``flexsa.arch``, ``flexsa.sim``,
-``flexsa.energy``, ``flexsa.workloads.pruning``); tests substitute a small fake with the
-same methods. Everything a run produces is turned into a :class:`Metrics` record here, so
-nothing downstream depends on the simulator's result type.
+:class:`ToolkitBackend` runs every simulation through the evaluation pipeline
+(:mod:`flexsa.pipeline`): one run spec per (configuration, workload), the memory modes of a
+workload with :func:`flexsa.pipeline.evaluate_memories` (the core timed once). Tests
+substitute a small fake with the same methods. Each result is turned into a :class:`Metrics`
+record here, from the typed :class:`~flexsa.pipeline.SimResult` fields, so nothing downstream
+depends on the simulator's result type.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from flexsa.compiler.modes import MODE_KEYS
+from flexsa.energy.model import COMPONENTS
 from flexsa.report.evaluation.matrix import Interval, Variant
 
-MODE_KEYS: tuple[str, ...] = ("FW", "HSW", "VSW", "ISW", "core")
-ENERGY_KEYS: tuple[str, ...] = ("comp", "lbuf", "gbuf", "dram", "overcore", "forwarding",
-                                "total")
+if TYPE_CHECKING:
+    from flexsa.arch.config import ArchConfig
+    from flexsa.energy.area import AreaBreakdown
+    from flexsa.pipeline import RunSpec, SimResult
+
+ENERGY_KEYS: tuple[str, ...] = (*COMPONENTS, "total")
+__all__ = ["ENERGY_KEYS", "MODE_KEYS", "Backend", "Metrics", "ToolkitBackend", "Workload"]
 
 
 @dataclass(frozen=True)
@@ -44,12 +51,17 @@ class Metrics:
 
 @dataclass(frozen=True)
 class Workload:
-    """A model instance at a mini-batch with its training GEMMs (lowered once)."""
+    """A model instance at a mini-batch with its training GEMMs (lowered once), or explicit
+    GEMMs (``model`` None). A model workload whose ``gemms`` were filtered (the no-depthwise
+    study) is simulated without the GEMMs of the layers it lost, its SIMD work unchanged."""
 
     model: Any
     batch: int
     gemms: tuple[Any, ...]
     depthwise: str = "simd"  # how depthwise convs were lowered (simd: on the SIMD unit)
+    dgrad_form: str = "split"
+    pack_shape: tuple[int, int] | None = None   # the tile packed depthwise GEMMs fill
+    layers: frozenset[str] = frozenset()        # the layers of the full lowering
 
 
 class Backend(Protocol):
@@ -73,14 +85,6 @@ class Backend(Protocol):
     def arch_dict(self, arch_name: str) -> dict[str, Any]: ...
 
 
-def has_module(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
 # The core-splitting study's 64 cores of 16x16: 16 groups sharing a GBUF per four cores.
 CUSTOM_ARCHS: dict[str, tuple[str, dict[str, Any]]] = {
     "16G4C": ("4G4C", {"groups": 16, "cores_per_group": 4, "core_rows": 16, "core_cols": 16}),
@@ -88,7 +92,7 @@ CUSTOM_ARCHS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 class ToolkitBackend:
-    """The real simulator: ``flexsa.arch``, ``flexsa.sim``, ``flexsa.energy``, pruning."""
+    """The real simulator: every run through :mod:`flexsa.pipeline`."""
 
     def __init__(self) -> None:
         self._archs: dict[str, Any] = {}
@@ -101,16 +105,13 @@ class ToolkitBackend:
 
     # ----------------------------------------------------------------- provenance
     def describe(self) -> dict[str, Any]:
-        parts = {"core": "flexsa.sim", "memory": "flexsa.energy",
-                 "prune": "flexsa.workloads.pruning.trajectory"}
+        """What simulated (the fields of earlier summaries: every part is in the package)."""
         return {"backend": "toolkit",
-                "available": {name: has_module(mod) for name, mod in parts.items()},
-                "trajectory_source": ("flexsa.workloads.pruning.trajectory"
-                                      if has_module(parts["prune"])
-                                      else "stand-in: uniform width scaling")}
+                "available": {"core": True, "memory": True, "prune": True},
+                "trajectory_source": "flexsa.workloads.pruning.trajectory"}
 
     # ----------------------------------------------------------------- architectures
-    def arch(self, name: str) -> Any:
+    def arch(self, name: str) -> ArchConfig:
         if name not in self._archs:
             self._archs[name] = _build_arch(name)
         return self._archs[name]
@@ -121,8 +122,7 @@ class ToolkitBackend:
     def area_mm2(self, arch_name: str) -> dict[str, float]:
         from flexsa.energy.area import area_of
 
-        area = area_of(self.arch(arch_name))
-        return _area_dict(area)
+        return _area_dict(area_of(self.arch(arch_name)))
 
     # ----------------------------------------------------------------- workloads
     def instances(self, variant: Variant, epochs: int, interval: int,
@@ -133,68 +133,49 @@ class ToolkitBackend:
 
     def workload(self, model: Any, batch: int, dgrad_form: str, depthwise: str = "simd",
                  arch_name: str = "") -> Workload:
-        """The training GEMMs; ``packed`` depthwise convs fill ``arch_name``'s unit."""
+        """The training GEMMs (the pipeline's lowering); ``packed`` depthwise convs fill
+        ``arch_name``'s unit (default a 128 x 128 unit)."""
+        from flexsa.pipeline.stages import lower
         from flexsa.workloads.depthwise import DEFAULT_PACK_SHAPE
-        from flexsa.workloads.lowering import lower_model
 
         shape = DEFAULT_PACK_SHAPE
         if arch_name:
             arch = self.arch(arch_name)
             shape = (arch.blk_k, arch.blk_n)
-        gemms = lower_model(model, batch, "all", dgrad_form, depthwise, shape)
-        return Workload(model, batch, tuple(gemms), depthwise)
+        spec = self._spec(arch_name or "1G1C", Workload(model, batch, (), depthwise,
+                                                         dgrad_form, shape))
+        gemms = lower(spec).gemms
+        return Workload(model, batch, gemms, depthwise, dgrad_form, shape,
+                        frozenset(g.layer for g in gemms))
 
     # ----------------------------------------------------------------- simulation
     def simulate(self, arch_name: str, workload: Workload, memory: str) -> Metrics:
-        from flexsa.sim import simulate_gemms
-
-        arch = self.arch(arch_name)
-        result = simulate_gemms(arch, list(workload.gemms), memory=memory)
-        return metrics_from_result(result, arch, self._simd_cycles(workload, arch, memory))
+        return self.simulate_many(arch_name, workload, [memory])[memory]
 
     def simulate_many(self, arch_name: str, workload: Workload,
                       memories: Sequence[str]) -> dict[str, Metrics]:
-        """Several memory modes of one workload, the ideal timing computed once.
+        """Several memory modes of one workload, the core timed once."""
+        from flexsa.pipeline import evaluate_memories
+        from flexsa.sim.memory_spec import parse_memory
 
-        Mirrors :func:`flexsa.sim.simulate_gemms` (ideal wave timing, then the memory
-        system applied); a test checks both give the same numbers.
-        """
-        try:
-            from flexsa.sim.fast import result_from_stats
-            from flexsa.sim.memory_result import apply_memory
-            from flexsa.sim.memory_spec import parse_memory
-        except ImportError:
-            return {m: self.simulate(arch_name, workload, m) for m in memories}
+        spec = self._spec(arch_name, workload)
+        results = evaluate_memories(spec, [parse_memory(m, spec.arch) for m in memories])
+        return {m: metrics_from_result(r) for m, r in zip(memories, results, strict=True)}
+
+    def _spec(self, arch_name: str, workload: Workload) -> RunSpec:
+        from flexsa.pipeline import run_spec
+
         arch = self.arch(arch_name)
-        gemms = list(workload.gemms)
-        stats = gemm_stats_by_part(arch, gemms)
-        out = {}
-        for memory in memories:
-            spec = parse_memory(memory, arch)
-            result = apply_memory(arch, result_from_stats(arch, stats, spec.name), gemms, spec)
-            out[memory] = metrics_from_result(result, arch,
-                                              self._simd_cycles(workload, arch, memory))
-        return out
-
-    def _simd_cycles(self, workload: Workload, arch: Any, memory: str) -> int | None:
         if workload.model is None:
-            return None
-        try:
-            from flexsa.sim.simd import simd_cycles
-        except ImportError:
-            return None
-        return int(simd_cycles(workload.model, workload.batch, arch, memory=memory,
-                               depthwise=workload.depthwise))
+            return run_spec(arch, gemms=workload.gemms)
+        kept = {g.layer for g in workload.gemms}
+        return run_spec(arch, workload.model, batch=workload.batch,
+                        dgrad_form=workload.dgrad_form, depthwise=workload.depthwise,
+                        pack_shape=workload.pack_shape,
+                        skip_layers=sorted(workload.layers - kept) if kept else ())
 
 
-def gemm_stats_by_part(arch: Any, gemms: Sequence[Any]) -> list[Any]:
-    """Per-GEMM statistics (the core plans GEMMs and group parts of equal shape once)."""
-    from flexsa.sim.fast import simulate_gemm_stats
-
-    return list(simulate_gemm_stats(arch, gemms, "auto"))
-
-
-def _build_arch(name: str) -> Any:
+def _build_arch(name: str) -> ArchConfig:
     from flexsa.arch import load_arch
 
     if name not in CUSTOM_ARCHS:
@@ -205,48 +186,25 @@ def _build_arch(name: str) -> Any:
     return with_overrides(load_arch(base), {"name": name, **overrides})
 
 
-def _area_dict(area: Any) -> dict[str, float]:
-    """mm^2 per component and ``total`` from an ``AreaBreakdown`` (or a mapping)."""
-    if isinstance(area, Mapping):
-        return {k: float(v) for k, v in area.items() if isinstance(v, int | float)}
-    out = {name: float(value) for name in ("pe", "lbuf", "gbuf", "wires", "repeaters")
-           if isinstance(value := getattr(area, name, None), int | float)}
-    extras = getattr(area, "flexsa", None)
-    if extras is not None and isinstance(getattr(extras, "total", None), int | float):
-        out["flexsa_extras"] = float(extras.total)
-    out["total"] = float(area.total)
-    return out
+def _area_dict(area: AreaBreakdown) -> dict[str, float]:
+    """mm^2 per component, ``flexsa_extras`` and ``total``."""
+    out = {"pe": area.pe, "lbuf": area.lbuf, "gbuf": area.gbuf, "wires": area.wires,
+           "repeaters": area.repeaters, "flexsa_extras": area.flexsa.total}
+    out["total"] = area.total
+    return {name: float(value) for name, value in out.items()}
 
 
-def metrics_from_result(result: Any, arch: Any, simd: int | None) -> Metrics:
-    """Turn a simulator ``SimResult`` (core + memory fields) into :class:`Metrics`."""
-    traffic = dict(getattr(result, "traffic_bytes", {}) or {})
-    to_lbuf = traffic.get("gbuf_to_lbuf", {}) or {}
-    energy = getattr(result, "energy_pj", None)
+def metrics_from_result(result: SimResult) -> Metrics:
+    """The :class:`Metrics` of one pipeline result (typed fields, modes by name)."""
+    traffic = result.traffic
     return Metrics(
-        cycles=int(result.cycles), macs=int(result.macs),
-        pe_utilization=float(result.pe_utilization), total_pes=int(arch.total_pes),
-        clock_ghz=float(getattr(arch, "clock_ghz", 0.7)),
-        stall_cycles=int(getattr(result, "stall_cycles", 0) or 0), simd_cycles=simd,
-        waves_by_mode={k: int(v) for k, v in dict(result.waves_by_mode).items()},
-        cycles_by_mode={k: int(v) for k, v in dict(result.cycles_by_mode).items()},
-        gbuf_to_lbuf_stationary=int(to_lbuf.get("stationary", 0)),
-        gbuf_to_lbuf_streamed=int(to_lbuf.get("streamed", 0)),
-        lbuf_to_gbuf=_total_bytes(traffic.get("lbuf_to_gbuf", 0)),
-        overcore=_total_bytes(traffic.get("overcore", 0)),
-        dram_to_gbuf=_optional_bytes(traffic.get("dram_to_gbuf")),
-        gbuf_to_dram=_optional_bytes(traffic.get("gbuf_to_dram")),
-        energy_pj=({k: float(v) for k, v in dict(energy).items() if k in ENERGY_KEYS}
-                   if energy else None),
+        cycles=result.cycles, macs=result.macs, pe_utilization=result.pe_utilization,
+        total_pes=result.total_pes, clock_ghz=result.clock_ghz,
+        stall_cycles=result.stall_cycles, simd_cycles=result.simd_cycles,
+        waves_by_mode={m.value: v for m, v in result.waves_by_mode.items()},
+        cycles_by_mode={m.value: v for m, v in result.cycles_by_mode.items()},
+        gbuf_to_lbuf_stationary=traffic.stationary, gbuf_to_lbuf_streamed=traffic.streamed,
+        lbuf_to_gbuf=traffic.outputs, overcore=traffic.overcore,
+        dram_to_gbuf=traffic.dram_to_gbuf, gbuf_to_dram=traffic.gbuf_to_dram,
+        energy_pj=result.energy_pj,
     )
-
-
-def _total_bytes(value: Any) -> int:
-    """A traffic entry is a byte count or a dict of per-operand counts."""
-    if isinstance(value, Mapping):
-        return int(sum(_total_bytes(v) for v in value.values()))
-    return int(value or 0)
-
-
-def _optional_bytes(value: Any) -> int | None:
-    return None if value is None else _total_bytes(value)
