@@ -62,9 +62,10 @@ def main() -> None:
         config = load_arch(name)
         ideal = simulate_gemms(config, gemms)
         hbm2 = simulate_gemms(config, gemms, memory="hbm2")
+        modes = {mode.value: count for mode, count in ideal.waves_by_mode.items()}
         print(f"5. {name}: ideal {ideal.cycles:,} cycles (PE utilization "
               f"{ideal.pe_utilization:.3f}); HBM2 {hbm2.cycles:,} cycles "
-              f"({hbm2.stall_cycles:,} stall cycles); waves by mode {dict(ideal.waves_by_mode)}")
+              f"({hbm2.stall_cycles:,} stall cycles); waves by mode {modes}")
         assert hbm2.cycles >= ideal.cycles
         assert ideal.macs == sum(g.macs for g in gemms)
 

@@ -79,20 +79,21 @@ class EnergyBreakdown:
     forwarding: float
 
     @property
-    def total(self) -> float:
-        return sum(getattr(self, name) for name in COMPONENTS)
+    def total(self) -> float:  # summed in COMPONENTS order
+        return self.comp + self.lbuf + self.gbuf + self.dram + self.overcore + self.forwarding
 
     def as_dict(self) -> dict[str, float]:
-        out = {name: getattr(self, name) for name in COMPONENTS}
-        out["total"] = self.total
-        return out
+        return {"comp": self.comp, "lbuf": self.lbuf, "gbuf": self.gbuf, "dram": self.dram,
+                "overcore": self.overcore, "forwarding": self.forwarding,
+                "total": self.total}
 
 
 def energy_breakdown(counts: EnergyCounts, arch: ArchConfig,
                      table: EnergyTable | None = None) -> EnergyBreakdown:
     """:func:`energy_from_counts` as a typed record."""
     parts = energy_from_counts(counts, arch, table)
-    return EnergyBreakdown(*(parts[name] for name in COMPONENTS))
+    return EnergyBreakdown(parts["comp"], parts["lbuf"], parts["gbuf"], parts["dram"],
+                           parts["overcore"], parts["forwarding"])
 
 
 def energy_from_counts(counts: EnergyCounts, arch: ArchConfig,
