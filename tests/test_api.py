@@ -39,8 +39,12 @@ def test_simulate_matches_the_core_and_carries_provenance():
     payload = run.as_dict()
     assert payload["version"] == flexsa.__version__
     assert payload["config"]["arch"]["name"] == "1G1F"
-    assert payload["config"]["workload"] == {"model": "resnet50", "batch": 16,
-                                             "gemms": len(run.gemms)}
+    workload = payload["config"]["workload"]
+    assert {k: workload[k] for k in ("model", "batch", "gemms")} == {
+        "model": "resnet50", "batch": 16, "gemms": len(run.gemms)}
+    assert workload["pruning"] is None and workload["phases"] == "all"
+    assert payload["config"]["mapping"]["mode_policy"] == "auto"
+    assert payload["config"]["memory_system"]["name"] == "ideal"
 
 
 def test_simulate_gemms_pruning_and_bad_input():

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from flexsa.arch import ArchConfig
-    from flexsa.pipeline import SimResult
+    from flexsa.pipeline import RunSpec, SimResult
     from flexsa.workloads.layers import Gemm
     from flexsa.workloads.model import Model
 
@@ -36,6 +36,7 @@ class Simulation:
     gemms: tuple[Gemm, ...]
     memory: str | float
     result: SimResult
+    spec: RunSpec | None = None  # the validated run spec (flexsa.pipeline.run_spec)
 
     @property
     def cycles(self) -> int:
@@ -55,9 +56,13 @@ class Simulation:
 
         workload = {"model": self.model.name if self.model is not None else None,
                     "batch": self.batch, "gemms": len(self.gemms)}
-        return {**self.result.as_dict(),
-                **provenance({"arch": self.arch.as_dict(), "workload": workload,
-                              "memory": self.memory})}
+        config: dict[str, Any] = {"arch": self.arch.as_dict(), "workload": workload,
+                                  "memory": self.memory}
+        if self.spec is not None:
+            spec = self.spec.as_dict()
+            config |= {"workload": {**spec["workload"], **workload},
+                       "mapping": spec["mapping"], "memory_system": spec["memory"]}
+        return {**self.result.as_dict(), **provenance(config)}
 
 
 def simulate(arch: str | Path | ArchConfig, model: str | Path | Model | None = None, *,
@@ -88,7 +93,7 @@ def simulate(arch: str | Path | ArchConfig, model: str | Path | Model | None = N
     result = evaluate(spec)
     loaded = load_model(spec.workload) if spec.workload.is_model else None
     return Simulation(spec.arch, loaded, spec.workload.batch,
-                      tuple(stats.gemm for stats in result.per_gemm), memory, result)
+                      tuple(stats.gemm for stats in result.per_gemm), memory, result, spec)
 
 
 def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *,

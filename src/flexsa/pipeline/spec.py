@@ -77,6 +77,20 @@ class WorkloadSpec:
     def is_model(self) -> bool:
         return self.model is not None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (a :class:`Model` by its name; explicit GEMMs by their count)."""
+        ref = self.model
+        if ref is None:
+            return {"gemms": len(self.gemms)}
+        model = ref if isinstance(ref, str) else ref.name
+        pruning = self.pruning
+        return {"model": model, "batch": self.batch, "phases": self.phases,
+                "width_mult": self.width_mult, "resolution": self.resolution,
+                "seq_len": self.seq_len,
+                "pruning": None if pruning is None else pruning.strength,
+                "epoch": None if pruning is None else pruning.epoch,
+                "skip_layers": sorted(self.skip_layers)}
+
 
 @dataclass(frozen=True)
 class MappingSpec:
@@ -89,6 +103,11 @@ class MappingSpec:
     pack_shape: tuple[int, int] | None = None  # packed depthwise: K x N filled (None: the
     #                                            unit's blk_K x blk_N)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"mode_policy": self.mode_policy.value, "dgrad_form": self.dgrad_form.value,
+                "depthwise": self.depthwise.value, "energy_table": self.energy_table.origin,
+                "pack_shape": None if self.pack_shape is None else list(self.pack_shape)}
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -98,6 +117,11 @@ class RunSpec:
     arch: ArchConfig
     mapping: MappingSpec
     memory: MemorySpec
+
+    def as_dict(self) -> dict[str, Any]:
+        """The full configuration of the run (the provenance of its result)."""
+        return {"arch": self.arch.as_dict(), "workload": self.workload.as_dict(),
+                "mapping": self.mapping.as_dict(), "memory": self.memory.as_dict()}
 
     def with_memory(self, memory: str | float | MemorySpec) -> RunSpec:
         """The same run with another memory system (validated against the arch)."""
@@ -204,6 +228,9 @@ def _model_workload(model: str | Path | Model, knobs: dict[str, Any],
     from flexsa.workloads.lowering import parse_phases
     from flexsa.workloads.sources import MAX_WIDTH_MULT, MIN_WIDTH_MULT
 
+    if knobs["batch"] is None:
+        raise WorkloadError(f"{name('model')} needs {name('batch')} (the mini-batch size, an "
+                            "integer >= 1)")
     batch = positive(knobs["batch"], name("batch"), limit="batch", error=WorkloadError)
     phases = str(knobs["phases"] or "all").strip().lower()
     parse_phases(phases)
