@@ -57,29 +57,25 @@ class Plan:
 
 
 def evaluate(spec: RunSpec) -> SimResult:
-    """Simulate one run."""
-    work = lower(spec)
-    plan = plan_run(spec, work, spec.memory)
-    core = core_timing(spec, plan)
-    return finish(spec, work, plan, core, spec.memory)
+    """Simulate one run (its own memory system)."""
+    return evaluate_memories(spec, [spec.memory])[0]
 
 
 def evaluate_memories(spec: RunSpec, memories: Sequence[MemorySpec]) -> list[SimResult]:
-    """``spec``'s run with each memory system in ``memories`` (the core timed once)."""
+    """``spec``'s run with each memory system in ``memories``: the stages up to the core's
+    (ideal-memory) timing run once, the memory-dependent ones per memory system."""
     work = lower(spec)
-    plans = [plan_run(spec, work, memory) for memory in memories]
-    core = core_timing(spec, plans[0]) if plans else None
-    return [finish(spec, work, plan, core, memory)
-            for plan, memory in zip(plans, memories, strict=True) if core is not None]
-
-
-def finish(spec: RunSpec, work: Lowered, plan: Plan, core: CoreTiming,
-           memory: MemorySpec) -> SimResult:
-    """The memory-dependent stages and the result, built once from the parts."""
-    mem = memory_timing(spec, plan, memory)
-    traffic = core.traffic.with_dram(mem.dram_to_gbuf, mem.gbuf_to_dram)
-    return SimResult(core, mem, memory, traffic, energy(spec, core, mem, traffic),
-                     simd(spec, work, memory), depthwise(spec, work))
+    plans = [plan_run(spec, work, memory) for memory in memories]  # all bounded first
+    if not plans:
+        return []
+    core = core_timing(spec, plans[0])
+    results = []
+    for plan, memory in zip(plans, memories, strict=True):
+        mem = memory_timing(spec, plan, memory)
+        traffic = core.traffic.with_dram(mem.dram_to_gbuf, mem.gbuf_to_dram)
+        results.append(SimResult(core, mem, memory, traffic, energy(spec, core, mem, traffic),
+                                 simd(spec, work, memory), depthwise(spec, work)))
+    return results
 
 
 # ------------------------------------------------------------------------------ stages

@@ -142,6 +142,7 @@ class ToolkitBackend:
         if arch_name:
             arch = self.arch(arch_name)
             shape = (arch.blk_k, arch.blk_n)
+        # the arch only completes the run spec here: the pack shape is given explicitly
         spec = self._spec(arch_name or "1G1C", Workload(model, batch, (), depthwise,
                                                          dgrad_form, shape))
         gemms = lower(spec).gemms
