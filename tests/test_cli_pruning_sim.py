@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 
-from flexsa.workloads.sources import load_workload
+from flexsa.pipeline import run_spec
+from flexsa.pipeline.stages import load_model
 from tests.conftest import run_cli
 
 
 def test_pruned_model_shrinks_over_training() -> None:
-    dense = load_workload("resnet50")
-    early = load_workload("resnet50", pruning="high", epoch=0)
-    late = load_workload("resnet50", pruning="high", epoch=85)
+    def model(**pruning: object) -> object:
+        return load_model(run_spec("1G1F", "resnet50", batch=1, **pruning).workload)
+
+    dense, early, late = model(), model(pruning="high", epoch=0), model(pruning="high",
+                                                                         epoch=85)
     assert early.macs == dense.macs
     assert late.macs < 0.5 * dense.macs
 

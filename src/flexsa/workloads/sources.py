@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flexsa.errors import WorkloadError
 from flexsa.paths import input_file
-from flexsa.validation import as_float, as_int, non_negative
+from flexsa.validation import as_float, as_int
 from flexsa.workloads.model import Model
 from flexsa.workloads.zoo import build_model, canonical_name
 
@@ -15,19 +15,17 @@ MIN_WIDTH_MULT, MAX_WIDTH_MULT = 0.01, 16.0  # beyond these it is no longer the 
 
 
 def load_workload(name: str, *, width_mult: float = 1.0, resolution: int = 0,
-                  seq_len: int = 0, pruning: str | None = None, epoch: int = 0) -> Model:
+                  seq_len: int = 0) -> Model:
     """A model by zoo name or file, with the usual knobs (0 means the model's default).
 
-    ``pruning`` (``low``, ``high``, a target FLOPs fraction or a trajectory JSON file) and
-    ``epoch`` select the PruneTrain-pruned model trained at that epoch.
+    Pruned models (``--pruning``/``--epoch``) come from the run spec's workload
+    (:func:`flexsa.pipeline.stages.load_model`), the one place they are built.
     """
     width_mult = as_float(width_mult, "--width-mult", low=MIN_WIDTH_MULT, high=MAX_WIDTH_MULT,
                           error=WorkloadError)
     as_int(resolution, "--resolution (0: default)", low=0, limit="resolution",
            error=WorkloadError)
     as_int(seq_len, "--seq-len (0: default)", low=0, limit="seq_len", error=WorkloadError)
-    if pruning not in (None, "", "none"):
-        return _pruned(name, str(pruning), epoch, width_mult, resolution, seq_len)
     path = Path(name)
     if path.suffix.lower() in MODEL_SUFFIXES or path.is_dir() or (path.suffix and path.exists()):
         input_file(path, "model file", WorkloadError)
@@ -64,15 +62,3 @@ def _load_file(path: Path, width_mult: float) -> Model:
         raise WorkloadError(f"cannot read model file {str(path)!r}: no importer for "
                             f"{path.suffix!r} (use .onnx or a SCALE-Sim topology .csv)")
     return model if width_mult == 1.0 else model.scaled(width_mult)
-
-
-def _pruned(name: str, pruning: str, epoch: int, width_mult: float, resolution: int,
-            seq_len: int) -> Model:
-    from flexsa.workloads.pruning import pruned_model
-
-    if width_mult != 1.0 or resolution or seq_len:
-        raise WorkloadError("--pruning cannot be combined with --width-mult, --resolution or "
-                            "--seq-len; the trajectory fixes the widths")
-    non_negative(epoch, "--epoch", error=WorkloadError, strict=True)
-    return pruned_model(canonical_name(name) if not Path(pruning).suffix else name,
-                        pruning, epoch)
