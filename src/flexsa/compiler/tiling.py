@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flexsa.arch.config import ArchConfig
@@ -95,3 +96,29 @@ def reduction_bytes(arch: ArchConfig, gemm: Gemm) -> int:
         return 0
     active = min(arch.groups, gemm.k)
     return (active - 1) * gemm.m * gemm.n * gemm.groups * arch.output_bytes
+
+
+ShapeKey = tuple[int, int, int, int, bool]
+
+
+def shape_key(gemm: Gemm) -> ShapeKey:
+    """What a GEMM's partition and timing depend on: sizes, instances, K-split (wgrad)."""
+    return (gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase is Phase.WGRAD)
+
+
+@dataclass(frozen=True)
+class GemmPartition:
+    """One GEMM shape split over the groups: its parts and the cross-group reduction."""
+
+    parts: tuple[GroupPart, ...]
+    reduction_bytes: int
+
+
+def partition_gemms(arch: ArchConfig, gemms: Iterable[Gemm]) -> dict[ShapeKey, GemmPartition]:
+    """The group partition of every distinct GEMM shape of a run (each computed once)."""
+    out: dict[ShapeKey, GemmPartition] = {}
+    for gemm in gemms:
+        key = shape_key(gemm)
+        if key not in out:
+            out[key] = GemmPartition(tuple(partition(arch, gemm)), reduction_bytes(arch, gemm))
+    return out

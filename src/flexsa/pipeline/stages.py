@@ -16,7 +16,7 @@ only the memory, energy and SIMD stages depend on the memory system).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +27,7 @@ from flexsa.pipeline.result import Energy, SimResult
 from flexsa.pipeline.spec import RunSpec, WorkloadSpec
 
 if TYPE_CHECKING:
+    from flexsa.compiler.tiling import GemmPartition, ShapeKey
     from flexsa.sim.memory_result import MemoryTiming
     from flexsa.sim.memory_spec import MemorySpec
     from flexsa.sim.result import CoreTiming, Traffic
@@ -48,12 +49,15 @@ class Lowered:
 
 @dataclass(frozen=True)
 class Plan:
-    """The GEMMs to time and the policy the compiler maps them with. The DRAM model's work
-    (GBUF blocks per distinct GEMM part) has been checked against its limit; the core's
-    per-part plans are compiled inside core timing, once per distinct shape."""
+    """The run mapped onto the groups: each distinct GEMM shape's group partition
+    (:func:`~flexsa.compiler.tiling.partition_gemms`) and the mode policy. The DRAM model's
+    work (GBUF blocks per distinct part) has been checked against its limit. Tiling and mode
+    choice of each distinct part shape happen in core timing, once per process (cached
+    with the part's timing)."""
 
     gemms: tuple[Gemm, ...]
     policy: str
+    partitions: Mapping[ShapeKey, GemmPartition]
 
 
 def evaluate(spec: RunSpec) -> SimResult:
@@ -100,10 +104,14 @@ def lower(spec: RunSpec) -> Lowered:
 
 
 def plan_run(spec: RunSpec, work: Lowered, memory: MemorySpec) -> Plan:
-    """Bound the DRAM model's work before any timing (it grows with the GBUF blocks)."""
+    """Partition the GEMMs over the groups; bound the DRAM model's work before any timing
+    (it grows with the GBUF blocks)."""
+    from flexsa.compiler.tiling import partition_gemms
+
     if not memory.ideal:
         _check_dram_work(spec, work.gemms, memory.name)
-    return Plan(work.gemms, spec.mapping.mode_policy.value)
+    return Plan(work.gemms, spec.mapping.mode_policy.value,
+                partition_gemms(spec.arch, work.gemms))
 
 
 def core_timing(spec: RunSpec, plan: Plan) -> CoreTiming:
@@ -111,7 +119,8 @@ def core_timing(spec: RunSpec, plan: Plan) -> CoreTiming:
     from flexsa.sim.fast import core_timing as timing
     from flexsa.sim.fast import simulate_gemm_stats
 
-    return timing(spec.arch, simulate_gemm_stats(spec.arch, plan.gemms, plan.policy))
+    return timing(spec.arch, simulate_gemm_stats(spec.arch, plan.gemms, plan.policy,
+                                                 plan.partitions))
 
 
 def memory_timing(spec: RunSpec, plan: Plan, memory: MemorySpec) -> MemoryTiming:

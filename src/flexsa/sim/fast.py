@@ -6,13 +6,13 @@ unit's time is a sum over consecutive wave pairs and the plan counts those pairs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.modes import Mode
 from flexsa.compiler.plan import GemmPlan, PartPlan, unit_cycles
-from flexsa.compiler.tiling import GroupPart
+from flexsa.compiler.tiling import GemmPartition, GroupPart, ShapeKey, shape_key
 from flexsa.sim.overcore import NO_PATHS, wave_overcore_bytes, wave_path_bytes
 from flexsa.sim.result import CoreTiming, GemmStats, Traffic, WaveStats, empty_modes
 from flexsa.workloads.layers import Gemm
@@ -120,30 +120,32 @@ def _shape_part_stats(arch: ArchConfig, m: int, n: int, k: int, instances: int, 
     return labelled
 
 
-def _shape_key(gemm: Gemm) -> tuple[object, ...]:
-    return (gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase.value == "wgrad")
-
-
-def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm],
-                        policy: str = "auto") -> list[GemmStats]:
-    """Per-GEMM statistics. GEMMs of identical shape are compiled and timed once, and so are
-    the group parts of identical shape (a GEMM split over G groups has at most two part
-    shapes, and a part's plan does not depend on which group runs it)."""
+def simulate_gemm_stats(arch: ArchConfig, gemms: Iterable[Gemm], policy: str = "auto",
+                        partitions: Mapping[ShapeKey, GemmPartition] | None = None
+                        ) -> list[GemmStats]:
+    """Per-GEMM statistics. GEMMs of identical shape are timed once (``partitions``: their
+    group partitions, as :func:`~flexsa.compiler.tiling.partition_gemms` gives; computed
+    here if not given), and so are the group parts of identical shape (a GEMM split over G
+    groups has at most two part shapes, and a part's plan does not depend on which group
+    runs it): each distinct part is tiled and its modes chosen once per process."""
     from flexsa.compiler.plan import plan_part
-    from flexsa.compiler.tiling import partition, reduction_bytes
+    from flexsa.compiler.tiling import partition_gemms
 
-    by_gemm: dict[tuple[object, ...], GemmStats] = {}
+    items = list(gemms)
+    split = partitions if partitions is not None else partition_gemms(arch, items)
+    by_gemm: dict[ShapeKey, GemmStats] = {}
 
     def part_stats(part: GroupPart) -> PartStats:
         return _shape_part_stats(arch, part.m, part.n, part.k, part.instances, policy,
                                  lambda: plan_part(arch, part, policy), part.group)
 
     out = []
-    for gemm in gemms:
-        key = _shape_key(gemm)
+    for gemm in items:
+        key = shape_key(gemm)
         if key not in by_gemm:
-            parts = ((part.group, part_stats(part)) for part in partition(arch, gemm))
-            by_gemm[key] = _combine_parts(gemm, reduction_bytes(arch, gemm), parts)
+            shape = split[key]
+            parts = ((part.group, part_stats(part)) for part in shape.parts)
+            by_gemm[key] = _combine_parts(gemm, shape.reduction_bytes, parts)
         out.append(replace(by_gemm[key], gemm=gemm))
     return out
 
