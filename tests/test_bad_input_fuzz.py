@@ -426,7 +426,7 @@ def test_corrupt_sweep_store_is_one_line_for_run_and_show(root: Path) -> None:
 
     spec, store = _small_store(root)
     conn = sqlite3.connect(store)
-    conn.execute("UPDATE points SET metrics = substr(metrics, 1, 20) WHERE idx = 1")
+    conn.execute("UPDATE tasks SET result = substr(result, 1, 20) WHERE idx = 1")
     conn.commit()
     conn.close()
     for args in (["sweep", str(spec), "--out", str(store), "-q"], ["sweep", "show", str(store)]):
@@ -438,13 +438,14 @@ def test_corrupt_sweep_store_is_one_line_for_run_and_show(root: Path) -> None:
 
 
 def test_second_writer_on_a_store_refuses_and_evaluates_nothing(root: Path) -> None:
+    from flexsa.runner import RunStore
+    from flexsa.sweep.engine import identity
     from flexsa.sweep.spec import load_spec
-    from flexsa.sweep.store import SweepStore
 
     spec, store = _small_store(root)
     store.unlink()
-    with SweepStore(store, load_spec(spec)):  # a sweep is writing this store
+    with RunStore(store, identity(load_spec(spec))):  # a sweep is writing this store
         message = _check_one_line_error(["sweep", str(spec), "--out", str(store), "-q"], root)
-    assert "being written by another running sweep" in message
+    assert "being written by another running process" in message
     result = RUNNER.invoke(app, ["sweep", str(spec), "--out", str(store), "-q"])
     assert result.exit_code == 0 and "2 evaluated, 0 already" in result.stderr

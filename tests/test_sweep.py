@@ -114,7 +114,8 @@ def test_sweep_commits_every_point_once_and_resume_skips(tmp_path):
     assert rows[3]["cycles"] == 16 * 1000 + 10 and rows[3]["version"]
     conn = sqlite3.connect(out)
     (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
-    config = json.loads(conn.execute("SELECT config FROM points WHERE idx = 3").fetchone()[0])
+    config = json.loads(conn.execute("SELECT result FROM tasks WHERE idx = 3").fetchone()[0])
+    config = config["config"]
     conn.close()
     assert mode == "wal" and config == {"point": rows[3] | {}} or config["point"]["batch"] == 16
 
@@ -220,7 +221,7 @@ def test_sigkill_mid_sweep_loses_nothing_and_resume_runs_each_point_once(tmp_pat
             if out.exists():
                 try:
                     with sqlite3.connect(f"file:{out}?mode=ro", uri=True) as conn:
-                        count = conn.execute("SELECT COUNT(*) FROM points").fetchone()[0]
+                        count = conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
                 except sqlite3.Error:
                     count = 0
     finally:
@@ -264,9 +265,9 @@ def test_dask_local_cluster(tmp_path):
 
 def test_unreachable_scheduler_is_one_line_error(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
-    from flexsa.sweep import engine
+    from flexsa.runner import executors
 
-    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(ConfigError, match="cannot connect to the Dask scheduler"):
         run_sweep(load_spec({**SPEC, "batch": [8]}), tmp_path / "r.sqlite",
                   scheduler="tcp://127.0.0.1:9", evaluate=fake_evaluate)
@@ -295,7 +296,7 @@ def test_spec_files_are_relative_to_the_spec_and_part_of_its_identity(tmp_path):
     assert list(frame["model"]) == ["net.onnx", "resnet50"] and set(frame["status"]) == {"ok"}
     assert frame["macs"].iloc[0] == 4 * 16 * 16 * 8 * 27 * 2   # fwd + wgrad (reads the input)
     config = json.loads(sqlite3.connect(out).execute(
-        "SELECT config FROM points WHERE idx = 0").fetchone()[0])
+        "SELECT result FROM tasks WHERE idx = 0").fetchone()[0])["config"]
     assert config["arch"]["core_rows"] == 32 and config["arch"]["flexsa"] is True
     (tmp_path / "my_array.yaml").write_text("base: 1G1F\ncore_rows: 16\n")
     with pytest.raises(ConfigError, match="another sweep spec"):

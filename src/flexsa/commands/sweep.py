@@ -97,10 +97,10 @@ def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> 
 def _meta(store: str, records: list[dict[str, Any]], columns: list[str]) -> dict[str, Any]:
     """Version, spec and units of exported rows (Parquet metadata, CSV sidecar)."""
     from flexsa import __version__
+    from flexsa.runner import read_store
     from flexsa.sweep.results import column_units
-    from flexsa.sweep.store import read_store
 
-    meta, _ = read_store(store)
+    meta, _ = read_store(store, "sweep store")
     return {"tool": "flexsa", "version": __version__, "store": store, "store_meta": meta,
             "units": column_units(columns),
             "row_versions": sorted({str(r.get("version")) for r in records})}

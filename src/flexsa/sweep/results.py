@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flexsa.sweep.store import read_store
+from flexsa.errors import ConfigError
+from flexsa.runner import read_store
 
 LEAD_COLUMNS = ("index", "point_id", "arch", "model", "batch", "pruning", "memory")
 TAIL_COLUMNS = ("status", "error", "version", "host_seconds")
@@ -17,12 +18,15 @@ TAIL_COLUMNS = ("status", "error", "version", "host_seconds")
 
 def sweep_records(path: str | Path) -> list[dict[str, Any]]:
     """Rows as dicts: parameters, then metrics (cycles, utilization, traffic, energy...)."""
-    _, rows = read_store(path)
+    meta, rows = read_store(path, "sweep store")
+    if meta.get("kind") != "sweep":
+        raise ConfigError(f"{str(path)!r} is not a flexsa sweep store (it holds a "
+                          f"{meta.get('kind')!r} run); choose a sweep's --out file")
     records = []
     for row in rows:
-        record: dict[str, Any] = {"index": row.index, "point_id": row.point_id}
-        record.update(row.params)
-        record.update(row.metrics)
+        record: dict[str, Any] = {"index": row.index, "point_id": row.task_id}
+        record.update(row.config["params"])
+        record.update((row.result or {}).get("metrics", {}))
         record.update({"status": row.status, "error": row.error, "version": row.version,
                        "host_seconds": row.seconds})
         records.append(record)

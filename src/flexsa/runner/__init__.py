@@ -1,0 +1,16 @@
+"""The one resumable runner: a SQLite store of finished tasks and an engine that runs the
+rest (in this process, local worker processes or on Dask).
+
+It runs the sweeps (:mod:`flexsa.sweep`) and the three reproductions
+(:mod:`flexsa.studies`), and knows nothing about either: a run is a list of
+:class:`Task` records (a JSON config each, identified by its digest), a top-level function
+``work(config) -> JSON-able result`` and a :class:`StoreIdentity` (the store's kind and the
+config every task shares). Resume = skip the task ids already stored. See docs/runner.md.
+"""
+
+from flexsa.runner.engine import Progress, RunSummary, check_jobs, run_tasks
+from flexsa.runner.store import RunStore, StoredTask, StoreIdentity, read_store
+from flexsa.runner.task import Task, digest, tasks_of
+
+__all__ = ["Progress", "RunStore", "RunSummary", "StoreIdentity", "StoredTask", "Task",
+           "check_jobs", "digest", "read_store", "run_tasks", "tasks_of"]

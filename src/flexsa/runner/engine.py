@@ -1,0 +1,102 @@
+"""Run (or resume) a list of tasks into a store: skip finished ids, run the rest, commit each.
+
+:func:`run_tasks` knows nothing about what a task computes: it takes task records, a
+top-level function ``work(config) -> JSON-able result`` and a store identity. The parent
+process is the store's only writer and commits each result as it arrives. Exceptions of
+the types in ``catch`` are stored as the task's one-line error (a sweep point that does not
+fit); any other exception, Ctrl-C included, stops the run with every finished task kept.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flexsa.errors import ConfigError
+from flexsa.runner.executors import Catch, DaskPool, LocalPool, Serial, Work, connect
+from flexsa.runner.store import RunStore, StoreIdentity
+from flexsa.runner.task import Task
+
+# (tasks finished so far, total tasks, label of the task that just finished)
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run did: tasks in total, found stored, evaluated now, stored as errors."""
+
+    total: int
+    skipped: int
+    evaluated: int
+    errors: int
+    seconds: float
+    store: str
+
+
+def check_jobs(jobs: object) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise ConfigError(f"--jobs must be an integer >= 1, got {jobs!r}")
+    return jobs
+
+
+def _unique(tasks: Sequence[Task]) -> list[Task]:
+    """Tasks in order, each id once (two tasks with the same config are the same work)."""
+    seen: dict[str, Task] = {}
+    for task in tasks:
+        seen.setdefault(task.task_id, task)
+    return list(seen.values())
+
+
+def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: StoreIdentity,
+              *, jobs: int = 1, scheduler: Any = None, catch: Catch = (),
+              progress: Progress | None = None) -> RunSummary:
+    """Run every task of ``tasks`` not yet in the store at ``store``; return the counts."""
+    check_jobs(jobs)
+    start = time.perf_counter()
+    client: Any = None
+    owned = False
+    if scheduler is not None:
+        client, owned = connect(scheduler)
+    try:
+        with RunStore(store, identity) as db:
+            todo = _unique(tasks)
+            finished = db.finished_ids()
+            pending = [t for t in todo if t.task_id not in finished]
+            evaluated, errors = _execute(db, pending, work, catch, jobs, client, progress,
+                                         len(todo) - len(pending), len(todo))
+    finally:
+        if owned:
+            client.close()
+    return RunSummary(len(todo), len(todo) - len(pending), evaluated, errors,
+                      time.perf_counter() - start, str(store))
+
+
+def _execute(db: RunStore, pending: list[Task], work: Work, catch: Catch, jobs: int,
+             client: Any, progress: Progress | None, done: int, total: int
+             ) -> tuple[int, int]:
+    executor: Serial | LocalPool | DaskPool
+    if client is not None and pending:
+        executor = DaskPool(work, pending, catch, client)
+    elif jobs > 1 and len(pending) > 1:
+        executor = LocalPool(work, pending, catch, jobs)   # forks before any progress thread
+    else:
+        executor = Serial(work, pending, catch)
+    evaluated = errors = 0
+    ok = False
+    try:
+        if progress is not None:
+            progress(done, total, "")
+        for outcome in executor.results():
+            task = pending[outcome.index]
+            db.add(task, outcome.result, outcome.error, outcome.seconds)
+            evaluated += 1
+            errors += bool(outcome.error)
+            if progress is not None:
+                progress(done + evaluated, total, task.label)
+        ok = True
+    finally:
+        executor.close(ok)
+    return evaluated, errors
