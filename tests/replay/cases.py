@@ -60,6 +60,17 @@ def jsonl_digests(path: Path, key: Callable[[dict], str]) -> dict[str, str]:
     return {key(r): digest(r) for r in sorted(rows, key=key)}
 
 
+def store_digests(path: Path, key: Callable[[dict], str]) -> dict[str, str]:
+    """One digest per result record of a run store (``DIR/runs.sqlite``), keyed by ``key``;
+    a task whose result is a list of records contributes each of them."""
+    from flexsa.runner import read_store
+
+    _, rows = read_store(path)
+    records = [r for row in rows for r in
+               (row.result if isinstance(row.result, list) else [row.result])]
+    return {key(r): digest(r) for r in sorted(records, key=key)}
+
+
 # ------------------------------------------------------------------------------ cases
 def case_reproduce_flexsa(tmp: Path) -> dict:
     """A reduced `reproduce flexsa`: two models (one with depthwise layers), three
@@ -78,7 +89,7 @@ def case_reproduce_flexagon(tmp: Path) -> dict:
     flexsa("reproduce", "flexagon", "--out", str(out), "--quick", "--models", "Alexnet",
            "--models", "DistilBert", "--max-layers", "2", "--no-figures")
     return {"summary": canonical(read_json(out / "summary.json")),
-            "layers": jsonl_digests(out / "layers.jsonl", lambda r: str(r.get("signature")))}
+            "layers": store_digests(out / "runs.sqlite", lambda r: str(r.get("signature")))}
 
 
 def case_reproduce_colcomb(tmp: Path) -> dict:

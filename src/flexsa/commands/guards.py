@@ -8,7 +8,6 @@ returns the effective seed (see :func:`flexsa.validation.seed`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from flexsa.commands.flags import ignored_with
@@ -124,17 +123,10 @@ def sparse_guards(m: int, n: int, k: int, nnz_a: int, nnz_b: int, save_c: Path |
 
 def flexagon_guards(out: Path, max_layers: int, conversion_cost: float,
                     seed_value: int) -> int:
-    """``flexsa reproduce flexagon``: ``--out`` usable, its run config readable."""
+    """``flexsa reproduce flexagon``: ``--out`` usable (its store is checked on opening)."""
     non_negative(max_layers, "--max-layers (0: all)", limit="sparse_dim")
     as_float(conversion_cost, "--conversion-cost", low=0.0, high=1e6)
     output_dir(out, "--out")
-    config = Path(out) / "run_config.json"
-    if config.is_file():
-        try:
-            json.loads(config.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            raise FlexsaError(f"--out {str(out)!r}: {str(config)!r} is corrupt (not JSON); "
-                              "use a new --out directory or delete it") from None
     return seed(seed_value)
 
 

@@ -55,8 +55,8 @@ def colcomb(
     if not names:
         raise FlexsaError("--networks: give at least one network")
     base = experiment_config({**opts, "network": names[0]}, names)
-    from flexsa.packing.joint.reproduce import ReproduceConfig, reproduce
-    from flexsa.report.output import dumps, provenance
+    from flexsa.packing.joint.reproduce import ReproduceConfig
+    from flexsa.studies.colcomb import reproduce
 
     config = ReproduceConfig(networks=names, gamma=gamma, base=base,
                              fractions=_floats(fractions, "--fractions"))
@@ -65,23 +65,8 @@ def colcomb(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise FlexsaError(f"--out: cannot create {out!r} ({err.strerror})") from None
-    summary = reproduce(config, out_dir)
-    meta = provenance(config.as_dict())
-    summary["config"] = meta.pop("config")
-    summary["provenance"].update(meta)
-    summary["provenance"].update(_run_provenance())
-    (out_dir / "summary.json").write_text(dumps(summary) + "\n", encoding="utf-8")
-    from flexsa.report.html.colcomb import write_report
-
-    write_report(summary, out_dir)
+    summary = reproduce(config, out_dir, progress=not quiet and not as_json)
     _print_summary(summary, out_dir, quiet, as_json)
-
-
-def _run_provenance() -> dict[str, Any]:
-    """Date, command line, git commit (volatile: under summary.json's provenance key)."""
-    from flexsa.report.provenance import run_provenance
-
-    return run_provenance()
 
 
 def _print_summary(summary: dict[str, Any], out_dir: Path, quiet: bool = False,

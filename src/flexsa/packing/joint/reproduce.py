@@ -16,13 +16,10 @@ share.
 from __future__ import annotations
 
 import platform
-import resource
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-
-import torch
 
 from flexsa.packing.grouping import PackingError
 from flexsa.packing.joint.experiment import (
@@ -139,12 +136,10 @@ def ratios(configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, float]]:
     return out
 
 
-def reproduce(config: ReproduceConfig, out_dir: Path) -> dict[str, Any]:
-    """Run every network, write figures and return the summary; run times, host and
-    CPU time go under ``provenance`` (the rest is deterministic for a seed)."""
-    torch.set_num_threads(config.base.train.threads)
-    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
-    per_network = {name: run_network(config, name) for name in config.networks}
+def summarise(config: ReproduceConfig, per_network: dict[str, dict[str, Any]],
+              out_dir: Path) -> dict[str, Any]:
+    """The summary of every network's :func:`run_network` result (figures written to
+    ``out_dir``); host times go under ``provenance`` (the rest is deterministic for a seed)."""
     summary: dict[str, Any] = {
         "networks": {net: {cfg: {k: r["results"][cfg][k] for k in SUMMARY_KEYS}
                            for cfg in CONFIGS} for net, r in per_network.items()},
@@ -163,10 +158,7 @@ def reproduce(config: ReproduceConfig, out_dir: Path) -> dict[str, Any]:
     summary["retrain_fraction"] = {net: r["retrain_fraction"] for net, r in per_network.items()
                                    if "retrain_fraction" in r}
     summary["figures"] = write_figures(summary, out_dir)
-    used = resource.getrusage(resource.RUSAGE_SELF)
     summary["provenance"] = {
-        "wall_seconds": time.perf_counter() - start,
-        "cpu_seconds": (used.ru_utime - cpu.ru_utime) + (used.ru_stime - cpu.ru_stime),
         "network_seconds": {net: r["seconds"] for net, r in per_network.items()},
         "host": platform.node(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
