@@ -54,21 +54,16 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def jsonl_digests(path: Path, key: Callable[[dict], str]) -> dict[str, str]:
-    """One digest per record of a JSON-lines file, keyed (sorted) by ``key``."""
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return {key(r): digest(r) for r in sorted(rows, key=key)}
-
-
-def store_digests(path: Path, key: Callable[[dict], str]) -> dict[str, str]:
-    """One digest per result record of a run store (``DIR/runs.sqlite``), keyed by ``key``;
-    a task whose result is a list of records contributes each of them."""
+def store_digests(path: Path, field: str) -> dict[str, str]:
+    """One digest per result record of a run store (``DIR/runs.sqlite``) that has ``field``,
+    keyed (sorted) by it; a task whose result is a list of records contributes each."""
     from flexsa.runner import read_store
 
     _, rows = read_store(path)
     records = [r for row in rows for r in
-               (row.result if isinstance(row.result, list) else [row.result])]
-    return {key(r): digest(r) for r in sorted(records, key=key)}
+               (row.result if isinstance(row.result, list) else [row.result])
+               if isinstance(r, dict) and field in r]
+    return {str(r[field]): digest(r) for r in sorted(records, key=lambda r: str(r[field]))}
 
 
 # ------------------------------------------------------------------------------ cases
@@ -80,7 +75,7 @@ def case_reproduce_flexsa(tmp: Path) -> dict:
            "--configs", "1G1C,1G4C,4G1F", "--memory", "ideal,hbm2",
            "--studies", "main,splitting,area", "-q", "--jobs", "2")
     return {"summary": canonical(read_json(out / "summary.json")),
-            "runs": jsonl_digests(out / "runs.jsonl", lambda r: str(r.get("key")))}
+            "runs": store_digests(out / "runs.sqlite", "key")}
 
 
 def case_reproduce_flexagon(tmp: Path) -> dict:
@@ -89,7 +84,7 @@ def case_reproduce_flexagon(tmp: Path) -> dict:
     flexsa("reproduce", "flexagon", "--out", str(out), "--quick", "--models", "Alexnet",
            "--models", "DistilBert", "--max-layers", "2", "--no-figures")
     return {"summary": canonical(read_json(out / "summary.json")),
-            "layers": store_digests(out / "runs.sqlite", lambda r: str(r.get("signature")))}
+            "layers": store_digests(out / "runs.sqlite", "signature")}
 
 
 def case_reproduce_colcomb(tmp: Path) -> dict:

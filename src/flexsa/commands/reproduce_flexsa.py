@@ -66,7 +66,7 @@ def reproduce_flexsa(
         memories=parse_choice(memory, MEMORIES, "--memory"),
         studies=parse_choice(studies, STUDIES, "--studies"), seed=seed)
     workers = _jobs(jobs)
-    from flexsa.report.evaluation.pipeline import prepare_out_dir
+    from flexsa.studies.common import prepare_out_dir
 
     prepare_out_dir(out)
     _run(settings, out, workers, force, quiet, as_json)
@@ -74,16 +74,16 @@ def reproduce_flexsa(
 
 def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool,
          as_json: bool = False) -> None:
-    from flexsa.report.evaluation.journal import JOURNAL, read_journal
-    from flexsa.report.evaluation.pipeline import reproduce
     from flexsa.report.evaluation.search import beyond_paper
+    from flexsa.studies.common import STORE
+    from flexsa.studies.flexsa import reproduce, stored_count
 
     try:
         outcome = reproduce(settings, out, force=force, jobs=jobs, progress=not quiet,
                             extra=beyond_paper)
     except KeyboardInterrupt:
-        saved = len(read_journal(out / JOURNAL))
-        typer.echo(f"interrupted: {saved} finished runs are saved in {out / JOURNAL}; "
+        saved = stored_count(out)
+        typer.echo(f"interrupted: {saved} finished runs are saved in {out / STORE}; "
                    "rerun the same command to resume", err=True)
         raise typer.Exit(130) from None
     if as_json:

@@ -9,8 +9,14 @@ config every task shares). Resume = skip the task ids already stored. See docs/r
 """
 
 from flexsa.runner.engine import Progress, RunSummary, check_jobs, run_tasks
-from flexsa.runner.store import RunStore, StoredTask, StoreIdentity, read_store
+from flexsa.runner.store import (
+    RunStore,
+    StoredTask,
+    StoreIdentity,
+    check_identity,
+    read_store,
+)
 from flexsa.runner.task import Task, digest, tasks_of
 
 __all__ = ["Progress", "RunStore", "RunSummary", "StoreIdentity", "StoredTask", "Task",
-           "check_jobs", "digest", "read_store", "run_tasks", "tasks_of"]
+           "check_identity", "check_jobs", "digest", "read_store", "run_tasks", "tasks_of"]

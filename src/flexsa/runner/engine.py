@@ -52,8 +52,12 @@ def _unique(tasks: Sequence[Task]) -> list[Task]:
 
 def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: StoreIdentity,
               *, jobs: int = 1, scheduler: Any = None, catch: Catch = (),
-              progress: Progress | None = None) -> RunSummary:
-    """Run every task of ``tasks`` not yet in the store at ``store``; return the counts."""
+              progress: Progress | None = None,
+              on_open: Callable[[], None] | None = None) -> RunSummary:
+    """Run every task of ``tasks`` not yet in the store at ``store``; return the counts.
+
+    ``on_open`` is called once the store is open, locked and checked, before any task runs
+    (a study removes outputs that the new results will make stale)."""
     check_jobs(jobs)
     start = time.perf_counter()
     client: Any = None
@@ -62,6 +66,8 @@ def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: St
         client, owned = connect(scheduler)
     try:
         with RunStore(store, identity) as db:
+            if on_open is not None:
+                on_open()
             todo = _unique(tasks)
             finished = db.finished_ids()
             pending = [t for t in todo if t.task_id not in finished]

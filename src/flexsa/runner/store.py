@@ -140,6 +140,16 @@ def _check_integrity(conn: sqlite3.Connection, path: Path, what: str) -> None:
         raise _corrupt(path, f"{bad} unreadable row(s)", what)
 
 
+def check_identity(path: Path, identity: StoreIdentity) -> None:
+    """Refuse (one line) an existing store of another kind or config; read-only, so a
+    study can check before any expensive preparation. No file (or an empty one): fine."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    meta = read_meta(path, identity.what)
+    if meta.get("kind") != identity.kind or meta.get("config_digest") != identity.digest:
+        raise ConfigError(f"{identity.what} {str(path)!r} {identity.mismatch}")
+
+
 class _WriterLock:
     """An exclusive ``flock`` on the store file, held by the one writing run."""
 
@@ -189,10 +199,8 @@ class RunStore:
 
     def _open(self) -> None:
         ident = self.identity
-        if not self.lock.created and self.path.stat().st_size > 0:
-            meta = read_meta(self.path, ident.what)
-            if meta.get("kind") != ident.kind or meta.get("config_digest") != ident.digest:
-                raise ConfigError(f"{ident.what} {str(self.path)!r} {ident.mismatch}")
+        if not self.lock.created:
+            check_identity(self.path, ident)
         self.conn = sqlite3.connect(self.path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")

@@ -1,8 +1,9 @@
-"""The FlexSA evaluation (``flexsa reproduce flexsa``): run matrix, resumable runner,
-epoch-weighted aggregation, ``summary.json``, figures and a self-contained HTML report.
+"""The FlexSA evaluation's reporting side: epoch-weighted aggregation, ``summary.json``,
+``runs.csv``, figures and a self-contained HTML report (the runs are made by
+:mod:`flexsa.studies.flexsa` through :mod:`flexsa.runner`).
 
-Modules: :mod:`.matrix` (what is run), :mod:`.backend` (the simulator calls),
-:mod:`.journal` (results written as each run finishes, resume), :mod:`.runner`,
-:mod:`.aggregate` (averages and ``summary.json``), :mod:`.figures`, :mod:`.html`,
-:mod:`.pipeline` (the whole job).
+Modules: :mod:`.matrix` (the settings, variants and targets records), :mod:`.backend` (the
+simulator calls), :mod:`.records` (one row per run, ``runs.csv``), :mod:`.aggregate`
+(averages and ``summary.json``), :mod:`.claims`, :mod:`.figures`, :mod:`.html`,
+:mod:`.outputs` (every output file from the records).
 """

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flexsa.report.evaluation.backend import ENERGY_KEYS
-from flexsa.report.evaluation.journal import RunRecord
 from flexsa.report.evaluation.matrix import (
     BASELINE,
     FLEXSA_CONFIGS,
@@ -26,6 +25,7 @@ from flexsa.report.evaluation.matrix import (
     SPLIT_RUNS,
     Variant,
 )
+from flexsa.report.evaluation.records import RunRecord
 
 ENERGY_PARTS: tuple[str, ...] = ("comp", "lbuf", "gbuf", "dram", "overcore")
 SUMMED: tuple[str, ...] = (

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.report.evaluation.aggregate import ENERGY_PARTS
-from flexsa.report.evaluation.journal import RunRecord
 from flexsa.report.evaluation.matrix import FLEXSA_CONFIGS, MODE_NAMES
+from flexsa.report.evaluation.records import RunRecord
 from flexsa.report.html.page import Figure
 
 COLORS = {"1G1C": "#4c72b0", "1G4C": "#dd8452", "4G4C": "#55a868", "1G1F": "#c44e52",

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from flexsa.report.evaluation.aggregate import aggregate
-from flexsa.report.evaluation.journal import RunRecord
 from flexsa.report.evaluation.matrix import MODE_NAMES
+from flexsa.report.evaluation.records import RunRecord
 from flexsa.report.html.page import Figure, Page, Section, Table, claims_table, render_page
 
 INTRO = ("Produced by flexsa reproduce flexsa. Every number is an average over the whole "

@@ -120,20 +120,6 @@ def record_key(target: Target, run: str, interval: int) -> str:
     return f"{target.study}/{run}/{interval}/{target.config}/{target.memory}"
 
 
-def targets_for(settings: EvalSettings, variant: Variant) -> tuple[Target, ...]:
-    """Every (study, config, memory) a variant's model instances are simulated on."""
-    targets: list[Target] = []
-    if "main" in settings.studies:
-        targets += [Target("main", c, m) for c in settings.main_configs
-                    for m in settings.memories]
-        if (variant.model in DEPTHWISE_MODELS and "ideal" in settings.memories
-                and settings.depthwise != "simd"):
-            targets += [Target("nodw", c, "ideal") for c in settings.main_configs]
-    if "splitting" in settings.studies and variant.run in SPLIT_RUNS:
-        targets += [Target("splitting", label, "ideal") for label in SPLIT_CONFIGS]
-    return tuple(targets)
-
-
 def parse_choice(text: str | None, allowed: tuple[str, ...], option: str,
                  aliases: dict[str, str] | None = None) -> tuple[str, ...]:
     """Parse a comma-separated filter; unknown names raise one clear line."""
