@@ -193,8 +193,9 @@ def test_cli_bad_depthwise_exit_2(cli, tmp_path, args):
 
 def test_evaluation_passes_the_knob_and_says_so():
     from flexsa.report.evaluation.backend import ToolkitBackend
-    from flexsa.report.evaluation.matrix import VARIANTS, EvalSettings, targets_for
-    from flexsa.report.evaluation.pipeline import DEPTHWISE_NOTES
+    from flexsa.report.evaluation.matrix import VARIANTS, EvalSettings
+    from flexsa.report.evaluation.outputs import DEPTHWISE_NOTES
+    from flexsa.studies.flexsa_units import targets_for
 
     mobilenet = next(v for v in VARIANTS if v.model == "mobilenet_v2")
     assert not any(t.study == "nodw" for t in targets_for(EvalSettings(), mobilenet))

@@ -9,7 +9,7 @@ import pytest
 
 from flexsa.report.evaluation.aggregate import average_runs, mean_tree, weighted_totals
 from flexsa.report.evaluation.backend import Metrics
-from flexsa.report.evaluation.journal import make_record
+from flexsa.report.evaluation.records import make_record
 from flexsa.report.evaluation.matrix import (
     MAIN_CONFIGS,
     EvalSettings,
@@ -17,7 +17,7 @@ from flexsa.report.evaluation.matrix import (
     Target,
     Variant,
 )
-from flexsa.report.evaluation.pipeline import reproduce
+from flexsa.studies.flexsa import reproduce
 from tests.eval_fakes import PES, FakeBackend
 
 VARIANT = Variant("resnet50_low", "resnet50", 32, strength="low")
@@ -110,7 +110,7 @@ def test_outputs_written(fake_summary: dict, tmp_path: Path) -> None:
     out = tmp_path / "o"
     reproduce(EvalSettings(models=("mobilenet_v2",), studies=("main",)), out, FakeBackend(),
               progress=False)
-    for name in ("summary.json", "runs.csv", "runs.jsonl", "report.html",
+    for name in ("summary.json", "runs.csv", "runs.sqlite", "report.html",
                  "figures/utilization.png", "figures/utilization.svg", "figures/energy.svg",
                  "figures/traffic.png", "figures/modes.png"):
         assert (out / name).exists(), name

@@ -71,19 +71,21 @@ def test_ctrl_c_keeps_finished_runs_and_rerun_resumes(tmp_path: Path) -> None:
             "--studies", "main", "--jobs", "2", "-q"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "COLUMNS": "200"})
-    journal = out / "runs.jsonl"
+    from flexsa.studies.flexsa import stored_count
+    from tests.test_resume_sigkill import stored_rows
+
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if journal.exists() and journal.read_text().count("\n") >= 1:
+        if stored_rows(out / "runs.sqlite") >= 1:
             break
         time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "rerun" in stderr
-    saved = [json.loads(line) for line in journal.read_text().splitlines()]
+    saved = list(range(stored_count(out)))
     assert 1 <= len(saved) < 18
     resumed = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(saved)} reused" in resumed.stdout
-    assert len(journal.read_text().splitlines()) == 18
+    assert stored_count(out) == 18

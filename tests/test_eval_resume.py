@@ -1,4 +1,5 @@
-"""Results journaled as each run finishes; reruns resume; --force starts over."""
+"""``reproduce flexsa`` through the runner: stored as each unit finishes; reruns resume;
+other settings are refused; --force starts over; filters reuse the store."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from flexsa.errors import ConfigError
-from flexsa.report.evaluation.journal import JOURNAL, Journal, read_journal
 from flexsa.report.evaluation.matrix import EvalSettings
-from flexsa.report.evaluation.pipeline import prepare_out_dir, reproduce
-from flexsa.report.evaluation.runner import execute
+from flexsa.runner import RunStore
+from flexsa.studies.common import prepare_out_dir
+from flexsa.studies.flexsa import identity, reproduce, stored_count
 from tests.eval_fakes import FakeBackend
 
 SETTINGS = EvalSettings(models=("resnet50",), configs=("1G1C", "1G1F"), memories=("ideal",),
@@ -25,53 +26,41 @@ class Interrupt(Exception):
     pass
 
 
-def _interrupted_run(out: Path, after: int) -> None:
-    """Run until ``after`` records are journaled, then fail like a Ctrl-C."""
-    count = 0
+class Dying(FakeBackend):
+    """Raises (like a Ctrl-C) on its ``after+1``-th simulation."""
 
-    def stop(_record: object) -> None:
-        nonlocal count
-        count += 1
-        if count == after:
+    def __init__(self, after: int) -> None:
+        super().__init__()
+        self.after = after
+
+    def simulate(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        if len(self.simulated) == self.after:
             raise Interrupt
-
-    prepare_out_dir(out)
-    with Journal(out) as journal, pytest.raises(Interrupt):
-        done = journal.open(SETTINGS.fingerprint(), force=False)
-        execute(SETTINGS, FakeBackend(), journal, set(done), progress=False, on_record=stop)
+        return super().simulate(*args, **kwargs)  # type: ignore[arg-type]
 
 
-def test_interrupted_run_leaves_results_readable_and_resumes(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    _interrupted_run(out, after=5)
-    assert len(read_journal(out / JOURNAL)) == 5
-    with open(out / "runs.csv") as handle:
-        assert len(list(csv.DictReader(handle))) == 5
-    # a torn last line (killed mid-write) is ignored and dropped on resume
-    with open(out / JOURNAL, "a") as handle:
-        handle.write('{"key": "main/resnet50_low/9/1G1')
-    backend = FakeBackend()
-    outcome = reproduce(SETTINGS, out, backend, progress=False, write_figures=False)
-    assert outcome.new_records == EXPECTED - 5
-    assert outcome.reused_records == 5
-    assert len(backend.simulated) == EXPECTED - 5
-    assert len(read_journal(out / JOURNAL)) == EXPECTED
-    lines = (out / JOURNAL).read_text().splitlines()
-    assert all(json.loads(line) for line in lines) and len(lines) == EXPECTED
-    with open(out / "runs.csv") as handle:
-        assert len(list(csv.DictReader(handle))) == EXPECTED
+def _interrupted_run(out: Path, after: int, settings: EvalSettings = SETTINGS) -> None:
+    with pytest.raises(Interrupt):
+        reproduce(settings, out, Dying(after), progress=False, write_figures=False)
 
 
-def test_resume_gives_the_same_summary_and_rerun_simulates_nothing(tmp_path: Path) -> None:
+def test_interrupted_run_keeps_results_and_resumes_with_the_same_summary(tmp_path: Path
+                                                                         ) -> None:
     whole = reproduce(SETTINGS, tmp_path / "a", FakeBackend(), progress=False,
                       write_figures=False).summary
-    _interrupted_run(tmp_path / "b", after=3)
-    resumed = reproduce(SETTINGS, tmp_path / "b", FakeBackend(), progress=False,
-                        write_figures=False).summary
-    assert resumed["runs"] == whole["runs"]
+    out = tmp_path / "b"
+    _interrupted_run(out, after=5)
+    assert stored_count(out) == 5 and not (out / "summary.json").exists()
     backend = FakeBackend()
-    again = reproduce(SETTINGS, tmp_path / "b", backend, progress=False, write_figures=False)
-    assert backend.simulated == [] and again.new_records == 0
+    outcome = reproduce(SETTINGS, out, backend, progress=False, write_figures=False)
+    assert (outcome.new_records, outcome.reused_records) == (EXPECTED - 5, 5)
+    assert len(backend.simulated) == EXPECTED - 5
+    assert outcome.summary["runs"] == whole["runs"]
+    with open(out / "runs.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == EXPECTED
+    again = FakeBackend()
+    assert reproduce(SETTINGS, out, again, progress=False,
+                     write_figures=False).new_records == 0 and again.simulated == []
 
 
 def test_force_starts_over(tmp_path: Path) -> None:
@@ -86,19 +75,11 @@ def test_other_settings_refuse_to_mix(tmp_path: Path) -> None:
     reproduce(SETTINGS, tmp_path, FakeBackend(), progress=False, write_figures=False)
     other = EvalSettings(models=("resnet50",), configs=("1G1C",), memories=("ideal",),
                          studies=("main",), seed=7)
-    with pytest.raises(ConfigError, match="--force"):
-        reproduce(other, tmp_path, FakeBackend(), progress=False, write_figures=False)
-
-
-def test_filters_reuse_a_bigger_run(tmp_path: Path) -> None:
-    reproduce(SETTINGS, tmp_path, FakeBackend(), progress=False, write_figures=False)
     backend = FakeBackend()
-    smaller = EvalSettings(models=("resnet50",), configs=("1G1F",), memories=("ideal",),
-                           studies=("main",))
-    outcome = reproduce(smaller, tmp_path, backend, progress=False, write_figures=False)
-    assert backend.simulated == []
-    assert set(outcome.summary["runs"]["resnet50_low"]["ideal_pe_utilization"]) == \
-        {"1G1C", "1G1F"}
+    with pytest.raises(ConfigError, match="--force") as err:
+        reproduce(other, tmp_path, backend, progress=False, write_figures=False)
+    assert "\n" not in str(err.value) and backend.simulated == []
+    assert (tmp_path / "summary.json").exists()   # refused before anything changed
 
 
 def test_unwritable_out_dir(tmp_path: Path) -> None:
@@ -110,22 +91,24 @@ def test_unwritable_out_dir(tmp_path: Path) -> None:
         prepare_out_dir(blocker / "sub")
 
 
-def test_rerun_with_other_filters_keeps_runs_csv_and_summary_in_agreement(
+def test_rerun_with_other_filters_reuses_the_store_and_keeps_outputs_in_agreement(
         tmp_path: Path) -> None:
     """Issue 15: a rerun into an old --out with other --configs merges explicitly."""
     out = tmp_path / "out"
     wide = EvalSettings(models=("resnet50",), configs=("1G1C", "1G4C", "1G1F"),
                         memories=("ideal",), studies=("main",))
     reproduce(wide, out, FakeBackend(), progress=False, write_figures=False)
-    narrow = reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+    backend = FakeBackend()
+    narrow = reproduce(SETTINGS, out, backend, progress=False, write_figures=False)
     assert narrow.new_records == 0 and narrow.reused_records == EXPECTED
+    assert backend.simulated == []
     with open(out / "runs.csv") as handle:
         rows = list(csv.DictReader(handle))
     summary = json.loads((out / "summary.json").read_text())
     assert {r["config"] for r in rows} == {"1G1C", "1G1F"} == set(summary["config"]["settings"]
                                                                   ["configs"]) | {"1G1C"}
     assert len(rows) == EXPECTED
-    assert len(read_journal(out / JOURNAL)) == (1 + 3 + 3) * 3  # the cache keeps every run
+    assert stored_count(out) == (1 + 3 + 3) * 3  # the store keeps every run
 
 
 def test_killed_rerun_leaves_no_summary_of_another_selection(tmp_path: Path) -> None:
@@ -134,24 +117,13 @@ def test_killed_rerun_leaves_no_summary_of_another_selection(tmp_path: Path) -> 
     assert (out / "summary.json").exists()
     other = EvalSettings(models=("resnet50",), configs=("1G1C", "4G1F"), memories=("ideal",),
                          studies=("main",))
-
-    class Killed(Exception):
-        pass
-
-    class Dying(FakeBackend):
-        def simulate(self, *args: object, **kwargs: object) -> object:
-            raise Killed
-
-    with pytest.raises(Killed):
-        reproduce(other, out, Dying(), progress=False, write_figures=False)
+    _interrupted_run(out, after=0, settings=other)
     assert not (out / "summary.json").exists()
 
 
 def test_second_writer_into_the_same_out_refuses(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    prepare_out_dir(out)
-    with Journal(out) as journal:
-        journal.open(SETTINGS.fingerprint(), force=False)
+    out = prepare_out_dir(tmp_path / "out")
+    with RunStore(out / "runs.sqlite", identity(SETTINGS)):
         with pytest.raises(ConfigError, match="being written by another running"):
             reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
     outcome = reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)

@@ -94,9 +94,8 @@ def test_claims_ledger_renders_any_keys() -> None:
 @pytest.mark.slow
 def test_flexsa_report_has_every_figure_and_table(tmp_path: Path) -> None:
     from flexsa.report.evaluation.html import render_report
-    from flexsa.report.evaluation.journal import read_journal
     from flexsa.report.evaluation.matrix import EvalSettings
-    from flexsa.report.evaluation.pipeline import reproduce
+    from flexsa.studies.flexsa import reproduce, stored
 
     settings = EvalSettings(models=("resnet50",), studies=("main",))
     outcome = reproduce(settings, tmp_path, FakeBackend(), progress=False)
@@ -111,7 +110,7 @@ def test_flexsa_report_has_every_figure_and_table(tmp_path: Path) -> None:
     assert "GEMM time / iter., HBM2 (ms)" in header and "speedup vs 1G1C (HBM2)" in header
     # the claims ledger appears when summary.json has one
     figures = [Figure(n, n, "caption", svg=tmp_path / "figures" / f"{n}.svg") for n in names]
-    records = list(read_journal(tmp_path / "runs.jsonl").values())
+    records = list(stored(tmp_path)[0].values())
     with_claims = Parsed(render_report({**summary, "claims": CLAIMS}, figures,
                                        settings.main_configs, records))
     assert "tab-claims" in with_claims.tables

@@ -131,27 +131,6 @@ def test_reproduce_quick_subset_and_resume(tmp_path: Path) -> None:
     assert clash.returncode == 2
 
 
-def test_resume_after_a_cut_line(tmp_path: Path, capsys) -> None:
-    from flexsa.cli import main
-
-    out = tmp_path / "r"
-    argv = ["reproduce", "flexagon", "--out", str(out), "--models", "MobileBert",
-            "--max-layers", "2", "--no-figures"]
-    with pytest.raises(SystemExit) as done:
-        main(argv)
-    assert done.value.code == 0
-    records = (out / "layers.jsonl").read_text().splitlines()
-    assert len(records) == 2
-    (out / "layers.jsonl").write_text(records[0] + "\n" + records[1][:40])  # interrupted
-    with pytest.raises(SystemExit):
-        main(argv)
-    summary = json.loads((out / "summary.json").read_text())
-    assert summary["run"]["simulated_now"] == 1
-    lines = (out / "layers.jsonl").read_text().splitlines()
-    assert json.loads(lines[-1])["signature"] == json.loads(records[1])["signature"]
-    capsys.readouterr()
-
-
 def test_save_c_matches_scipy(tmp_path: Path, capsys) -> None:
     from flexsa.cli import main
     from flexsa.sparse.formats import generate_problem
