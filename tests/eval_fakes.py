@@ -29,10 +29,10 @@ class FakeBackend:
     def instances(self, variant: Variant, epochs: int, interval: int,
                   seed: int) -> list[tuple[Interval, Any]]:
         if variant.strength is None:
-            return [(Interval(0, 0, epochs, 1.0), FakeModel(variant.run, 1000))]
+            return [(Interval(0, epochs, 1.0), FakeModel(variant.run, 1000))]
         # three unequal intervals: 10, 20 and 60 epochs
         bounds = [(0, 10, 1.0), (10, 30, 0.7), (30, epochs, 0.4)]
-        return [(Interval(i, a, b, r), FakeModel(f"{variant.run}@{a}", int(1000 * r)))
+        return [(Interval(a, b, r, index=i), FakeModel(f"{variant.run}@{a}", int(1000 * r)))
                 for i, (a, b, r) in enumerate(bounds)]
 
     def workload(self, model: Any, batch: int, dgrad_form: str, depthwise: str = "simd",

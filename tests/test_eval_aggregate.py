@@ -27,7 +27,7 @@ def _record(epochs: tuple[int, int], cycles: int, macs: int, index: int = 0):
     metrics = Metrics(cycles=cycles, macs=macs, pe_utilization=macs / (PES * cycles),
                       total_pes=PES, waves_by_mode={"FW": 3, "ISW": 1},
                       gbuf_to_lbuf_streamed=10 * cycles)
-    interval = Interval(index, epochs[0], epochs[1])
+    interval = Interval(epochs[0], epochs[1], index=index)
     return make_record(Target("main", "1G1C", "ideal"), VARIANT, interval, metrics, 0.0)
 
 

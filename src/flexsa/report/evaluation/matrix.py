@@ -13,6 +13,9 @@ from typing import Any
 
 from flexsa.errors import ConfigError
 
+# the one interval record, re-exported (records and backends name it from here too)
+from flexsa.workloads.pruning.trajectory import Interval as Interval
+
 MAIN_CONFIGS: tuple[str, ...] = ("1G1C", "1G4C", "4G4C", "1G1F", "4G1F")
 FLEXSA_CONFIGS: tuple[str, ...] = ("1G1F", "4G1F")
 BASELINE = "1G1C"
@@ -55,20 +58,6 @@ VARIANTS: tuple[Variant, ...] = (
     Variant("mobilenet_v2_dense", "mobilenet_v2", 128),
     Variant("mobilenet_v2_w075", "mobilenet_v2", 128, width_mult=0.75),
 )
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A pruning interval: epochs ``[epoch_start, epoch_end)`` run one model instance."""
-
-    index: int
-    epoch_start: int
-    epoch_end: int
-    train_flops_ratio: float = 1.0
-
-    @property
-    def epochs(self) -> int:
-        return self.epoch_end - self.epoch_start
 
 
 @dataclass(frozen=True)

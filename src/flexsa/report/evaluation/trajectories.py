@@ -25,15 +25,15 @@ def model_instances(variant: Variant, epochs: int, interval: int,
     if variant.strength is None:
         model = build_model(variant.model, width_mult=variant.width_mult)
         ratio = _flops_ratio(model, build_model(variant.model))
-        return [(Interval(0, 0, epochs, ratio), model)]
+        return [(Interval(0, epochs, ratio), model)]
     try:
         module = importlib.import_module("flexsa.workloads.pruning.trajectory")
     except ImportError:
         return _standin(build_model(variant.model), variant.strength, epochs, interval)
     trajectory = module.make_trajectory(variant.model, variant.strength, epochs=epochs,
                                         interval=interval, seed=seed)
-    return [(Interval(i, int(iv.epoch_start), int(iv.epoch_end),
-                      float(iv.train_flops_ratio)), trajectory.model_at(iv.epoch_start))
+    return [(Interval(int(iv.epoch_start), int(iv.epoch_end), float(iv.train_flops_ratio),
+                      index=i), trajectory.model_at(iv.epoch_start))
             for i, iv in enumerate(trajectory.intervals)]
 
 
@@ -45,7 +45,7 @@ def _standin(dense: Any, strength: str, epochs: int,
     for i, start in enumerate(starts):
         ratio = 1.0 - (1.0 - target) * i / max(1, len(starts) - 1)
         model = dense if i == 0 else dense.scaled(math.sqrt(ratio))
-        result.append((Interval(i, start, min(epochs, start + interval), ratio), model))
+        result.append((Interval(start, min(epochs, start + interval), ratio, index=i), model))
     return result
 
 

@@ -113,12 +113,16 @@ class TrainCost:
 # --------------------------------------------------------------------------- records
 @dataclass(frozen=True)
 class Interval:
-    """Epochs ``[epoch_start, epoch_end)`` train the model with these space widths."""
+    """A pruning interval: epochs ``[epoch_start, epoch_end)`` train one model instance, the
+    ``index``-th of its run, with these space widths (none for a dense or width-scaled
+    model) at ``train_flops_ratio`` of the dense model's training FLOPs. The one interval
+    record of the toolkit (trajectories and the FlexSA evaluation's records use it)."""
 
     epoch_start: int
     epoch_end: int
-    train_flops_ratio: float
-    widths: Mapping[str, int] = field(hash=False)
+    train_flops_ratio: float = 1.0
+    widths: Mapping[str, int] = field(default_factory=dict, hash=False)
+    index: int = 0
 
     @property
     def epochs(self) -> int:
@@ -273,7 +277,7 @@ def make_trajectory(model_name: str | Model, strength: str | float, *, epochs: i
     last_epoch = schedule[-1][0]
     cost = TrainCost(base)
     dense_cost = cost(base.widths)
-    intervals = []
+    intervals: list[Interval] = []
     for start, end in schedule:
         widths = dict(base.widths)
         for space in spaces:
@@ -281,7 +285,8 @@ def make_trajectory(model_name: str | Model, strength: str | float, *, epochs: i
             drop = base.widths[space] - final[space]
             widths[space] = base.widths[space] - round(drop * progress)
         changed = {s: w for s, w in widths.items() if s in stats}
-        intervals.append(Interval(start, end, cost(widths) / dense_cost, changed))
+        intervals.append(Interval(start, end, cost(widths) / dense_cost, changed,
+                                  len(intervals)))
     return Trajectory(base.name, label, target, epochs, interval, seed, tuple(intervals), base)
 
 
@@ -306,7 +311,8 @@ def width_trajectory(model_name: str, width_mult: float, *, epochs: int = 90,
         raise WorkloadError(f"model {model_name!r}: its width multiplier is not a per-space "
                             "rescaling; cannot express it as a trajectory")
     ratio = train_macs(thin) / train_macs(base)
-    intervals = tuple(Interval(s, e, ratio, widths) for s, e in _schedule(epochs, interval))
+    intervals = tuple(Interval(s, e, ratio, widths, i)
+                      for i, (s, e) in enumerate(_schedule(epochs, interval)))
     return Trajectory(base.name, f"width_mult={width_mult:g}", ratio, epochs, interval, 0,
                       intervals, base)
 
@@ -348,7 +354,8 @@ def load_trajectory(path: str | Path, base: Model | None = None) -> Trajectory:
         if item.layers is not None:
             _check_layers(pruned, item.layers, index)
         ratio = cost(pruned.widths) / dense_cost
-        intervals.append(Interval(item.epoch_start, item.epoch_end, ratio, dict(widths)))
+        intervals.append(Interval(item.epoch_start, item.epoch_end, ratio, dict(widths),
+                                  index))
     _check_contiguous(intervals, doc.epochs)
     return Trajectory(model.name, doc.strength, doc.target_train_flops_ratio or
                       intervals[-1].train_flops_ratio, doc.epochs, doc.interval, doc.seed,
