@@ -30,20 +30,28 @@ def flexagon(
                                           help="cycles per nonzero to convert B's format "
                                                "between layers (0: off)"),
     no_figures: bool = typer.Option(False, "--no-figures", help="skip the figures"),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="local worker processes"),
+    scheduler: str = typer.Option(None, "--scheduler",
+                                  help="run the layers on a Dask scheduler tcp://HOST:PORT "
+                                       "(workers need flexsa)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
 ) -> None:
     """Cycles of SIGMA-, SpArch-, GAMMA-like and Flexagon per layer and model; summary.json."""
+    from flexsa.errors import ConfigError
     from flexsa.sparse.config import Profile, config_for, parse_profile
     from flexsa.studies.flexagon import FlexagonRun, reproduce
+    from flexsa.validation import positive
 
     seed = flexagon_guards(out, max_layers, conversion_cost, seed)
+    positive(jobs, "--jobs", limit="workers", error=ConfigError)
     timing = parse_profile(profile)
     # The published runs did not time output writes (spec section 6); the ideal profile does.
     hw = config_for(timing, time_output_writes=timing is not Profile.REFERENCE)
     run = FlexagonRun(out, hw, seed, operands, tuple(models or ()),
                       max_layers or (6 if quick else 0), with_n_variants, conversion_cost,
-                      figures=not no_figures, progress=not quiet)
+                      figures=not no_figures, progress=not quiet, jobs=jobs,
+                      scheduler=scheduler)
     summary = reproduce(run)
     _print_summary(summary, hw.profile.value, out, as_json)
 

@@ -38,6 +38,9 @@ def reproduce_flexsa(
         help="MobileNet v2's depthwise convs: simd (SIMD unit; in end-to-end time, not in "
              "PE utilization), per-channel or packed (GEMMs on the array)"),
     jobs: int = typer.Option(None, "--jobs", "-j", help="worker processes (default: 2)"),
+    scheduler: str = typer.Option(None, "--scheduler",
+                                  help="run the work units on a Dask scheduler tcp://HOST:PORT "
+                                       "(workers need flexsa)"),
     force: bool = typer.Option(False, "--force", help="discard results in DIR, start over"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
     as_json: bool = typer.Option(False, "--json", help="print summary.json's content"),
@@ -69,17 +72,18 @@ def reproduce_flexsa(
     from flexsa.studies.common import prepare_out_dir
 
     prepare_out_dir(out)
-    _run(settings, out, workers, force, quiet, as_json)
+    _run(settings, out, workers, force, quiet, as_json, scheduler)
 
 
 def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool,
-         as_json: bool = False) -> None:
+         as_json: bool = False, scheduler: str | None = None) -> None:
     from flexsa.report.evaluation.search import beyond_paper
     from flexsa.studies.common import STORE
     from flexsa.studies.flexsa import reproduce, stored_count
 
     try:
-        outcome = reproduce(settings, out, force=force, jobs=jobs, progress=not quiet,
+        outcome = reproduce(settings, out, force=force, jobs=jobs, scheduler=scheduler,
+                            progress=not quiet,
                             extra=beyond_paper)
     except KeyboardInterrupt:
         saved = stored_count(out)

@@ -34,6 +34,8 @@ class FlexagonRun:
     conversion_cost: float = 0.0
     figures: bool = True
     progress: bool = True
+    jobs: int = 1
+    scheduler: str | None = None
 
     def run_key(self) -> dict[str, Any]:
         return {"profile": self.hw.profile.value, "seed": self.seed, "operands": self.operands,
@@ -100,7 +102,8 @@ def reproduce(run: FlexagonRun) -> dict[str, Any]:
     started = time.perf_counter()
     with progress_bar("flexagon layers", run.progress) as progress:
         summary = run_tasks(tasks, SignatureWork(distinct, run.hw, run.seed), out / STORE,
-                            identity(run), progress=progress)
+                            identity(run), jobs=run.jobs, scheduler=run.scheduler,
+                            progress=progress)
     _, rows = read_store(out / STORE)
     records = {row.config["signature"]: row.result for row in rows}
     config = {"profile": run.hw.profile.value, "seed": run.seed, "operands": run.operands,
