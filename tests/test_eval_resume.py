@@ -11,8 +11,7 @@ import pytest
 
 from flexsa.errors import ConfigError
 from flexsa.report.evaluation.matrix import EvalSettings
-from flexsa.runner import RunStore
-from flexsa.studies.common import prepare_out_dir
+from flexsa.runner import RunStore, prepare_out_dir
 from flexsa.studies.flexsa import identity, reproduce, stored_count
 from tests.eval_fakes import FakeBackend
 

@@ -56,7 +56,7 @@ def colcomb(
         raise FlexsaError("--networks: give at least one network")
     base = experiment_config({**opts, "network": names[0]}, names)
     from flexsa.packing.joint.reproduce import ReproduceConfig
-    from flexsa.studies.colcomb import reproduce
+    from flexsa.packing.joint.study import reproduce
 
     config = ReproduceConfig(networks=names, gamma=gamma, base=base,
                              fractions=_floats(fractions, "--fractions"))

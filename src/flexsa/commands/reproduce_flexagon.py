@@ -40,7 +40,7 @@ def flexagon(
     """Cycles of SIGMA-, SpArch-, GAMMA-like and Flexagon per layer and model; summary.json."""
     from flexsa.errors import ConfigError
     from flexsa.sparse.config import Profile, config_for, parse_profile
-    from flexsa.studies.flexagon import FlexagonRun, reproduce
+    from flexsa.sparse.reproduce import FlexagonRun, reproduce
     from flexsa.validation import positive
 
     seed = flexagon_guards(out, max_layers, conversion_cost, seed)

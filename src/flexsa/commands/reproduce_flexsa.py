@@ -69,7 +69,7 @@ def reproduce_flexsa(
         memories=parse_choice(memory, MEMORIES, "--memory"),
         studies=parse_choice(studies, STUDIES, "--studies"), seed=seed)
     workers = _jobs(jobs)
-    from flexsa.studies.common import prepare_out_dir
+    from flexsa.runner import prepare_out_dir
 
     prepare_out_dir(out)
     _run(settings, out, workers, force, quiet, as_json, scheduler)
@@ -78,7 +78,7 @@ def reproduce_flexsa(
 def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool,
          as_json: bool = False, scheduler: str | None = None) -> None:
     from flexsa.report.evaluation.search import beyond_paper
-    from flexsa.studies.common import STORE
+    from flexsa.runner import STORE_FILE as STORE
     from flexsa.studies.flexsa import reproduce, stored_count
 
     try:

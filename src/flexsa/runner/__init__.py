@@ -10,13 +10,16 @@ config every task shares). Resume = skip the task ids already stored. See docs/r
 
 from flexsa.runner.engine import Progress, RunSummary, check_jobs, run_tasks
 from flexsa.runner.store import (
+    STORE_FILE,
     RunStore,
     StoredTask,
     StoreIdentity,
     check_identity,
+    prepare_out_dir,
     read_store,
 )
 from flexsa.runner.task import Task, digest, tasks_of
 
-__all__ = ["Progress", "RunStore", "RunSummary", "StoreIdentity", "StoredTask", "Task",
-           "check_identity", "check_jobs", "digest", "read_store", "run_tasks", "tasks_of"]
+__all__ = ["STORE_FILE", "Progress", "RunStore", "RunSummary", "StoreIdentity", "StoredTask",
+           "Task", "check_identity", "check_jobs", "digest", "prepare_out_dir", "read_store",
+           "run_tasks", "tasks_of"]

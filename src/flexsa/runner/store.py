@@ -35,6 +35,7 @@ from flexsa.errors import ConfigError
 from flexsa.runner.task import Task, digest
 
 STORE_FORMAT = "flexsa-runs-1"
+STORE_FILE = "runs.sqlite"   # a reproduction's store: --out DIR holds DIR/runs.sqlite
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tasks (
@@ -138,6 +139,22 @@ def _check_integrity(conn: sqlite3.Connection, path: Path, what: str) -> None:
         raise _corrupt(path, f"SQLite quick_check: {status}", what)
     if bad:
         raise _corrupt(path, f"{bad} unreadable row(s)", what)
+
+
+def prepare_out_dir(path: Path) -> Path:
+    """Create an ``--out`` directory if needed and check that files can be written there."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path}: exists and is not a directory; choose a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".flexsa-write-test"
+        probe.write_text("", encoding="utf-8")
+        probe.unlink()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(f"--out {path}: cannot write there ({reason}); "
+                          "choose a writable directory") from None
+    return path
 
 
 def check_identity(path: Path, identity: StoreIdentity) -> None:

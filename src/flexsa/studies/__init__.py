@@ -1,10 +1,9 @@
-"""The studies: each builds its tasks, runs them through :mod:`flexsa.runner` into
-``DIR/runs.sqlite`` (resumable) and hands the stored results to :mod:`flexsa.report` (or its
-package's writers) for ``summary.json``, tables, figures and the HTML report.
+"""Studies that run through :mod:`flexsa.runner` and hand their stored results to
+:mod:`flexsa.report`: :mod:`.flexsa` (``flexsa reproduce flexsa``: plan the work units,
+run them into ``DIR/runs.sqlite``, write ``summary.json``/``runs.csv``/figures/report).
 
-* :mod:`.flexsa` -- ``flexsa reproduce flexsa`` (the FlexSA evaluation);
-* :mod:`.flexagon` -- ``flexsa reproduce flexagon`` (the Flexagon evaluation);
-* :mod:`.colcomb` -- ``flexsa reproduce colcomb`` (column combining).
-
-Heavy imports happen inside the functions (the CLI imports these modules lazily anyway).
+The other two reproductions are built the same way inside their own packages, which are
+this package's peers in the layer order (a peer must not import another):
+:mod:`flexsa.sparse.reproduce` (``reproduce flexagon``) and
+:mod:`flexsa.packing.joint.study` (``reproduce colcomb``).
 """

@@ -27,8 +27,17 @@ from flexsa.report.evaluation.backend import Backend
 from flexsa.report.evaluation.matrix import AREA_CONFIGS, SPLIT_CONFIGS, EvalSettings
 from flexsa.report.evaluation.outputs import REPORT, SUMMARY, EvalInputs, write_outputs
 from flexsa.report.evaluation.records import RunRecord, record_from_dict
-from flexsa.runner import StoreIdentity, Task, check_identity, digest, read_store, run_tasks
-from flexsa.studies.common import STORE, prepare_out_dir, progress_bar
+from flexsa.report.progress import progress_bar
+from flexsa.runner import STORE_FILE as STORE
+from flexsa.runner import (
+    StoreIdentity,
+    Task,
+    check_identity,
+    digest,
+    prepare_out_dir,
+    read_store,
+    run_tasks,
+)
 from flexsa.studies.flexsa_units import WorkUnit, plan, run_unit
 
 KIND = "reproduce-flexsa"

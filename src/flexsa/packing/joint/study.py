@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flexsa.runner import StoreIdentity, Task, read_store, run_tasks
-from flexsa.studies.common import STORE, prepare_out_dir, progress_bar
+from flexsa.report.progress import progress_bar
+from flexsa.runner import STORE_FILE as STORE
+from flexsa.runner import StoreIdentity, Task, prepare_out_dir, read_store, run_tasks
 
 KIND = "reproduce-colcomb"
 
