@@ -127,3 +127,21 @@ def test_second_writer_into_the_same_out_refuses(tmp_path: Path) -> None:
         reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
     outcome = reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
     assert outcome.new_records == EXPECTED
+
+
+def test_beyond_paper_study_is_one_stored_task(tmp_path: Path) -> None:
+    import numpy as np
+
+    calls: list[str] = []
+
+    def extra(backend: object, settings: EvalSettings) -> dict:
+        calls.append(settings.models[0])
+        return {"beyond_paper": {"pair": (1, 2), "ratio": np.float64(0.5)}}
+
+    first = reproduce(SETTINGS, tmp_path, FakeBackend(), progress=False, write_figures=False,
+                      extra=extra)
+    again = reproduce(SETTINGS, tmp_path, FakeBackend(), progress=False, write_figures=False,
+                      extra=extra)
+    assert first.summary["beyond_paper"] == again.summary["beyond_paper"] == \
+        {"pair": [1, 2], "ratio": 0.5}
+    assert calls == ["resnet50"]   # the rerun reads it from the store

@@ -92,7 +92,12 @@ class UnitWork:
 
         if config.get("study") == "search":
             assert self.extra is not None, "search task without a search function"
-            return dict(self.extra(self.backend, self.settings))
+            import json
+
+            from flexsa.report.output import dumps
+
+            # plain, strict JSON (records, tuples, numpy scalars as summary.json writes them)
+            return json.loads(dumps(dict(self.extra(self.backend, self.settings))))
         unit = self.units[digest(config)]
         records = run_unit(self.backend, unit, self.settings.dgrad_form,
                            self.settings.depthwise)
