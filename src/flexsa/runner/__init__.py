@@ -18,8 +18,8 @@ from flexsa.runner.store import (
     prepare_out_dir,
     read_store,
 )
-from flexsa.runner.task import Task, digest, tasks_of
+from flexsa.runner.task import Task, digest
 
 __all__ = ["STORE_FILE", "Progress", "RunStore", "RunSummary", "StoreIdentity", "StoredTask",
            "Task", "check_identity", "check_jobs", "digest", "prepare_out_dir", "read_store",
-           "run_tasks", "tasks_of"]
+           "run_tasks"]

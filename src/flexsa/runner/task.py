@@ -35,10 +35,3 @@ class Task:
     def __post_init__(self) -> None:
         if not self.task_id:
             object.__setattr__(self, "task_id", digest(self.config))
-
-
-def tasks_of(configs: list[dict[str, Any]], labels: list[str] | None = None) -> list[Task]:
-    """Tasks in the given order (``index`` = position)."""
-    names = labels if labels is not None else [""] * len(configs)
-    return [Task(config, i, name) for i, (config, name) in
-            enumerate(zip(configs, names, strict=True))]

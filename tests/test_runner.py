@@ -1,0 +1,74 @@
+"""The generic runner (flexsa.runner): ids, resume, stored errors, identity, executors."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from flexsa.errors import ConfigError, WorkloadError
+from flexsa.runner import RunStore, StoreIdentity, Task, read_store, run_tasks
+
+IDENTITY = StoreIdentity("test", {"scale": 3})
+
+
+def square(config: dict) -> dict:
+    if config["x"] < 0:
+        raise WorkloadError(f"x = {config['x']} is negative")
+    return {"y": config["x"] ** 2 * IDENTITY.config["scale"]}
+
+
+def tasks(values: list[int]) -> list[Task]:
+    return [Task({"x": v}, i, f"x={v}") for i, v in enumerate(values)]
+
+
+def test_ids_are_config_digests_and_resume_skips_them(tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    assert Task({"x": 1, "y": 2}).task_id == Task({"y": 2, "x": 1}, 5, "other").task_id
+    first = run_tasks(tasks([1, 2, 2, 3]), square, store, IDENTITY)   # a duplicate runs once
+    assert (first.total, first.evaluated, first.skipped) == (3, 3, 0)
+    seen: list[tuple[int, int, str]] = []
+    again = run_tasks(tasks([1, 2, 3, 4]), square, store, IDENTITY,
+                      progress=lambda done, total, label: seen.append((done, total, label)))
+    assert (again.evaluated, again.skipped) == (1, 3)
+    assert seen == [(3, 4, ""), (4, 4, "x=4")]
+    meta, rows = read_store(store)
+    assert meta["kind"] == "test" and [r.result["y"] for r in rows] == [3, 12, 27, 48]
+
+
+def test_caught_errors_are_stored_others_stop_the_run(tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    summary = run_tasks(tasks([1, -2]), square, store, IDENTITY, catch=(WorkloadError,))
+    assert summary.errors == 1
+    _, rows = read_store(store)
+    assert [(r.status, r.error) for r in rows] == [("ok", ""), ("error", "x = -2 is negative")]
+    with pytest.raises(WorkloadError):
+        run_tasks(tasks([5, -7, 6]), square, tmp_path / "other.sqlite", IDENTITY)
+    assert len(read_store(tmp_path / "other.sqlite")[1]) == 1   # what finished is kept
+
+
+def test_another_identity_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    store = tmp_path / "runs.sqlite"
+    run_tasks(tasks([1]), square, store, IDENTITY)
+    opened: list[bool] = []
+    with pytest.raises(ConfigError, match="another configuration") as err:
+        run_tasks(tasks([2]), square, store, StoreIdentity("test", {"scale": 4}),
+                  on_open=lambda: opened.append(True))
+    assert "\n" not in str(err.value) and opened == []
+    with RunStore(store, IDENTITY), pytest.raises(ConfigError, match="being written"):
+        run_tasks(tasks([2]), square, store, IDENTITY)
+
+
+def test_local_processes_need_no_pickling_of_the_work(tmp_path: Path) -> None:
+    lock = threading.Lock()   # unpicklable: workers inherit the work at fork time
+
+    def work(config: dict) -> dict:
+        with lock:
+            return square(config)
+
+    summary = run_tasks(tasks(list(range(20))), work, tmp_path / "runs.sqlite", IDENTITY,
+                        jobs=2)
+    assert summary.evaluated == 20
+    _, rows = read_store(tmp_path / "runs.sqlite")
+    assert sorted(r.result["y"] for r in rows) == [3 * v * v for v in range(20)]
