@@ -130,3 +130,7 @@ def test_reproduce_colcomb_resumes_after_sigkill(tmp_path: Path) -> None:
     assert reference.wait(timeout=600) == 0
     check_resumed(out, killed, total=2)
     assert summary(out) == summary(ref)
+    other = subprocess.run(_command([*args(out)[:-3], "--seed", "3", "-q"]), env=_env(),
+                           capture_output=True, text=True, timeout=300)
+    assert other.returncode == 2 and "other colcomb settings" in other.stderr
+    assert other.stderr.strip().count("\n") == 0

@@ -16,9 +16,10 @@ The studies beyond the paper (the tiler search) are one more task of the same ru
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from flexsa.report.evaluation.backend import Backend
 from flexsa.report.evaluation.matrix import AREA_CONFIGS, SPLIT_CONFIGS, EvalSettings
 from flexsa.report.evaluation.outputs import REPORT, SUMMARY, EvalInputs, write_outputs
 from flexsa.report.evaluation.records import RunRecord, record_from_dict
+from flexsa.report.output import dumps
 from flexsa.report.progress import progress_bar
 from flexsa.runner import STORE_FILE as STORE
 from flexsa.runner import (
@@ -88,14 +90,8 @@ class UnitWork:
     extra: Extra | None = None
 
     def __call__(self, config: dict[str, Any]) -> Any:
-        from dataclasses import asdict
-
         if config.get("study") == "search":
             assert self.extra is not None, "search task without a search function"
-            import json
-
-            from flexsa.report.output import dumps
-
             # plain, strict JSON (records, tuples, numpy scalars as summary.json writes them)
             return json.loads(dumps(dict(self.extra(self.backend, self.settings))))
         unit = self.units[digest(config)]
