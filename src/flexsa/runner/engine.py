@@ -51,13 +51,15 @@ def _unique(tasks: Sequence[Task]) -> list[Task]:
 
 
 def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: StoreIdentity,
-              *, jobs: int = 1, scheduler: Any = None, catch: Catch = (),
+              *, jobs: int = 1, scheduler: Any = None, catch: Catch = (), chunk: int = 0,
               progress: Progress | None = None,
               on_open: Callable[[], None] | None = None) -> RunSummary:
     """Run every task of ``tasks`` not yet in the store at ``store``; return the counts.
 
-    ``on_open`` is called once the store is open, locked and checked, before any task runs
-    (a study removes outputs that the new results will make stale)."""
+    ``chunk``: tasks per message to a worker (0: automatic, for many small tasks; 1 for
+    heavy unequal tasks given longest first). ``on_open`` is called once the store is
+    open, locked and checked, before any task runs (a study removes outputs that the new
+    results will make stale)."""
     check_jobs(jobs)
     start = time.perf_counter()
     client: Any = None
@@ -71,8 +73,9 @@ def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: St
             todo = _unique(tasks)
             finished = db.finished_ids()
             pending = [t for t in todo if t.task_id not in finished]
-            evaluated, errors = _execute(db, pending, work, catch, jobs, client, progress,
-                                         len(todo) - len(pending), len(todo))
+            executor = _executor(pending, work, catch, jobs, client, chunk)
+            evaluated, errors = _drain(db, pending, executor, progress,
+                                       len(todo) - len(pending), len(todo))
     finally:
         if owned:
             client.close()
@@ -80,16 +83,17 @@ def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: St
                       time.perf_counter() - start, str(store))
 
 
-def _execute(db: RunStore, pending: list[Task], work: Work, catch: Catch, jobs: int,
-             client: Any, progress: Progress | None, done: int, total: int
-             ) -> tuple[int, int]:
-    executor: Serial | LocalPool | DaskPool
+def _executor(pending: list[Task], work: Work, catch: Catch, jobs: int, client: Any,
+              chunk: int) -> Serial | LocalPool | DaskPool:
     if client is not None and pending:
-        executor = DaskPool(work, pending, catch, client)
-    elif jobs > 1 and len(pending) > 1:
-        executor = LocalPool(work, pending, catch, jobs)   # forks before any progress thread
-    else:
-        executor = Serial(work, pending, catch)
+        return DaskPool(work, pending, catch, client, chunk)
+    if jobs > 1 and len(pending) > 1:
+        return LocalPool(work, pending, catch, jobs, chunk)   # forks before any progress bar
+    return Serial(work, pending, catch)
+
+
+def _drain(db: RunStore, pending: list[Task], executor: Serial | LocalPool | DaskPool,
+           progress: Progress | None, done: int, total: int) -> tuple[int, int]:
     evaluated = errors = 0
     ok = False
     try:

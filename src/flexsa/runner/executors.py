@@ -53,9 +53,11 @@ def _run_chunk(work: Work, catch: Catch, chunk: Sequence[tuple[int, dict[str, An
     return [run_one(work, catch, index, config) for index, config in chunk]
 
 
-def chunk_size(n_tasks: int, workers: int) -> int:
-    """Several small tasks per message amortise the inter-process cost (at most 8)."""
-    return max(1, min(8, n_tasks // (workers * 8)))
+def chunk_size(n_tasks: int, workers: int, chunk: int = 0) -> int:
+    """Tasks per message: ``chunk`` if given; else several small tasks per message amortise
+    the inter-process cost (at most 8; heavy, unequal tasks should pass ``chunk=1`` so a
+    worker never holds several of the longest at once)."""
+    return chunk if chunk > 0 else max(1, min(8, n_tasks // (workers * 8)))
 
 
 class Serial:
@@ -90,7 +92,8 @@ def _ignore_sigint() -> None:
 class LocalPool:
     """Forked worker processes (created at once, before any progress-bar thread starts)."""
 
-    def __init__(self, work: Work, tasks: Sequence[Task], catch: Catch, jobs: int) -> None:
+    def __init__(self, work: Work, tasks: Sequence[Task], catch: Catch, jobs: int,
+                 chunk: int = 0) -> None:
         import multiprocessing
 
         global _FORKED
@@ -99,7 +102,7 @@ class LocalPool:
         # SQLite connection and leave through ``os._exit``, so they never close it.
         _FORKED = (work, tasks, catch)
         self.n_tasks = len(tasks)
-        self.size = chunk_size(len(tasks), jobs)
+        self.size = chunk_size(len(tasks), jobs, chunk)
         context = multiprocessing.get_context("fork")
         self.pool = context.Pool(min(jobs, len(tasks)), initializer=_ignore_sigint)
 
@@ -132,8 +135,9 @@ def connect(scheduler: Any) -> tuple[Any, bool]:
 
 
 class DaskPool:
-    def __init__(self, work: Work, tasks: Sequence[Task], catch: Catch, client: Any) -> None:
-        size = max(1, min(8, len(tasks) // 64))
+    def __init__(self, work: Work, tasks: Sequence[Task], catch: Catch, client: Any,
+                 chunk: int = 0) -> None:
+        size = chunk_size(len(tasks), 8, chunk)
         items = [(i, task.config) for i, task in enumerate(tasks)]
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         self.futures = client.map(partial(_run_chunk, work, catch), chunks, pure=False)

@@ -103,7 +103,7 @@ def reproduce(run: FlexagonRun) -> dict[str, Any]:
     started = time.perf_counter()
     with progress_bar("flexagon layers", run.progress) as progress:
         summary = run_tasks(tasks, SignatureWork(distinct, run.hw, run.seed), out / STORE,
-                            identity(run), jobs=run.jobs, scheduler=run.scheduler,
+                            identity(run), jobs=run.jobs, scheduler=run.scheduler, chunk=1,
                             progress=progress)
     _, rows = read_store(out / STORE)
     records = {row.config["signature"]: row.result for row in rows}

@@ -179,7 +179,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
 
     with progress_bar("FlexSA evaluation", progress) as bar:
         run_tasks([search, *tasks] if search is not None else tasks, work, out / STORE,
-                  identity(settings), jobs=jobs, scheduler=scheduler, progress=bar,
+                  identity(settings), jobs=jobs, scheduler=scheduler, chunk=1, progress=bar,
                   on_open=stale)
     records, searches = stored(out)
     chosen = sorted((r for r in records.values() if selected(r, settings)), key=_record_order)
