@@ -122,9 +122,12 @@ def test_killed_rerun_leaves_no_summary_of_another_selection(tmp_path: Path) -> 
 
 def test_second_writer_into_the_same_out_refuses(tmp_path: Path) -> None:
     out = prepare_out_dir(tmp_path / "out")
-    with (RunStore(out / "runs.sqlite", identity(SETTINGS)),
-          pytest.raises(ConfigError, match="being written by another running")):
-        reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+    with RunStore(out / "runs.sqlite", identity(SETTINGS)):
+        with pytest.raises(ConfigError, match="being written by another running"):
+            reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
+        with pytest.raises(ConfigError, match="being written by another running"):
+            reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False,
+                      force=True)   # --force does not delete a store being written
     outcome = reproduce(SETTINGS, out, FakeBackend(), progress=False, write_figures=False)
     assert outcome.new_records == EXPECTED
 

@@ -17,9 +17,10 @@ from flexsa.runner.store import (
     check_identity,
     prepare_out_dir,
     read_store,
+    remove_store,
 )
 from flexsa.runner.task import Task, digest
 
 __all__ = ["STORE_FILE", "Progress", "RunStore", "RunSummary", "StoreIdentity", "StoredTask",
            "Task", "check_identity", "check_jobs", "digest", "prepare_out_dir", "read_store",
-           "run_tasks"]
+           "remove_store", "run_tasks"]

@@ -193,6 +193,18 @@ class _WriterLock:
         os.close(self.fd)
 
 
+def remove_store(path: Path, what: str = "run store") -> None:
+    """Delete a store (``--force``), refusing with one line while another process writes it."""
+    if not path.exists():
+        return
+    lock = _WriterLock(path, what)
+    try:
+        for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+            path.with_name(name).unlink(missing_ok=True)
+    finally:
+        lock.release()
+
+
 class RunStore:
     """Open (or create) the store of ``identity`` at ``path``; this process is its writer."""
 

@@ -38,6 +38,7 @@ from flexsa.runner import (
     digest,
     prepare_out_dir,
     read_store,
+    remove_store,
     run_tasks,
 )
 from flexsa.studies.flexsa_units import WorkUnit, plan, run_unit
@@ -144,7 +145,8 @@ def _config(settings: EvalSettings, backend: Backend) -> dict[str, Any]:
 
 def _start_over(out: Path) -> None:
     """``--force``: nothing from an earlier run may survive next to the new store."""
-    for name in (STORE, f"{STORE}-wal", f"{STORE}-shm", SUMMARY, REPORT):
+    remove_store(out / STORE, "flexsa run store")   # refused while another run writes it
+    for name in (SUMMARY, REPORT):
         (out / name).unlink(missing_ok=True)
 
 
