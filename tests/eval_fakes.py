@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flexsa.report.evaluation.backend import Metrics, Workload
 from flexsa.report.evaluation.matrix import Interval, Variant
+from flexsa.report.evaluation.records import Metrics
+from flexsa.studies.flexsa_backend import Workload
 
 UTIL = {"1G1C": 0.5, "1G4C": 0.7, "4G4C": 0.8, "1G1F": 0.68, "4G1F": 0.78, "16G4C": 0.85}
 TRAFFIC = {"1G1C": 1.0, "1G4C": 1.6, "4G4C": 3.0, "1G1F": 1.1, "4G1F": 2.0, "16G4C": 6.0}

@@ -192,9 +192,9 @@ def test_cli_bad_depthwise_exit_2(cli, tmp_path, args):
 
 
 def test_evaluation_passes_the_knob_and_says_so():
-    from flexsa.report.evaluation.backend import ToolkitBackend
     from flexsa.report.evaluation.matrix import VARIANTS, EvalSettings
     from flexsa.report.evaluation.outputs import DEPTHWISE_NOTES
+    from flexsa.studies.flexsa_backend import ToolkitBackend
     from flexsa.studies.flexsa_units import targets_for
 
     mobilenet = next(v for v in VARIANTS if v.model == "mobilenet_v2")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from flexsa.report.evaluation.aggregate import average_runs, mean_tree, weighted_totals
-from flexsa.report.evaluation.backend import Metrics
 from flexsa.report.evaluation.matrix import (
     MAIN_CONFIGS,
     EvalSettings,
@@ -16,7 +15,7 @@ from flexsa.report.evaluation.matrix import (
     Target,
     Variant,
 )
-from flexsa.report.evaluation.records import make_record
+from flexsa.report.evaluation.records import Metrics, make_record
 from flexsa.studies.flexsa import reproduce
 from tests.eval_fakes import PES, FakeBackend
 

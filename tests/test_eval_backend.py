@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from flexsa.pipeline import simulate_gemms, simulate_model
-from flexsa.report.evaluation.backend import ToolkitBackend, Workload
+from flexsa.studies.flexsa_backend import ToolkitBackend, Workload
 from flexsa.workloads.layers import Gemm, Phase
 
 GEMMS = (Gemm("a", Phase.FWD, 3137, 71, 300), Gemm("b", Phase.WGRAD, 300, 71, 3139),

@@ -77,9 +77,9 @@ def reproduce_flexsa(
 
 def _run(settings: EvalSettings, out: Path, jobs: int, force: bool, quiet: bool,
          as_json: bool = False, scheduler: str | None = None) -> None:
-    from flexsa.report.evaluation.search import beyond_paper
     from flexsa.runner import STORE_FILE as STORE
     from flexsa.studies.flexsa import reproduce, stored_count
+    from flexsa.studies.flexsa_search import beyond_paper
 
     try:
         outcome = reproduce(settings, out, force=force, jobs=jobs, scheduler=scheduler,

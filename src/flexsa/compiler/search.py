@@ -20,7 +20,7 @@ plain independent cores of the sub-core size (1G1F -> 1G4C, 4G1F -> 4G4C), which
 bound: their smaller LBUFs give shorter waves with more overhead per wave.
 
 The study that runs both on the pruned ResNet50 models is
-:func:`flexsa.report.evaluation.search.search_study`.
+:func:`flexsa.studies.flexsa_search.search_study`.
 """
 
 from __future__ import annotations

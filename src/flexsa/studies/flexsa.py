@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from flexsa import __version__
-from flexsa.report.evaluation.backend import Backend
 from flexsa.report.evaluation.matrix import AREA_CONFIGS, SPLIT_CONFIGS, EvalSettings
 from flexsa.report.evaluation.outputs import REPORT, SUMMARY, EvalInputs, write_outputs
 from flexsa.report.evaluation.records import RunRecord, record_from_dict
@@ -41,6 +40,7 @@ from flexsa.runner import (
     remove_store,
     run_tasks,
 )
+from flexsa.studies.flexsa_backend import Backend
 from flexsa.studies.flexsa_units import WorkUnit, plan, run_unit
 
 KIND = "reproduce-flexsa"
@@ -131,10 +131,7 @@ def selected(record: RunRecord, settings: EvalSettings) -> bool:
 def _areas(backend: Backend, settings: EvalSettings) -> dict[str, dict[str, float]]:
     if "area" not in settings.studies:
         return {}
-    try:
-        return {label: backend.area_mm2(arch) for label, arch in AREA_CONFIGS.items()}
-    except ImportError:  # the area model (flexsa.energy) is not part of this build
-        return {}
+    return {label: backend.area_mm2(arch) for label, arch in AREA_CONFIGS.items()}
 
 
 def _config(settings: EvalSettings, backend: Backend) -> dict[str, Any]:
@@ -160,7 +157,7 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
               extra: Extra | None = None) -> Outcome:
     """Run (or resume) the evaluation into ``out_dir`` and write every output file."""
     if backend is None:
-        from flexsa.report.evaluation.backend import ToolkitBackend
+        from flexsa.studies.flexsa_backend import ToolkitBackend
 
         backend = ToolkitBackend()
     started = time.perf_counter()

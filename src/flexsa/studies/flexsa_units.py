@@ -13,7 +13,6 @@ import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flexsa.report.evaluation.backend import Backend, Metrics, Workload
 from flexsa.report.evaluation.matrix import (
     DEPTHWISE_MODELS,
     SPLIT_CONFIGS,
@@ -24,7 +23,8 @@ from flexsa.report.evaluation.matrix import (
     Variant,
     record_key,
 )
-from flexsa.report.evaluation.records import RunRecord, make_record
+from flexsa.report.evaluation.records import Metrics, RunRecord, make_record
+from flexsa.studies.flexsa_backend import Backend, Workload
 
 # Relative simulation cost per architecture (measured on ResNet50), for scheduling only.
 ARCH_COST: dict[str, float] = {"1G1C": 1.0, "1G4C": 1.0, "1G1F": 1.5, "4G4C": 2.5,

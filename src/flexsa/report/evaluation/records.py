@@ -11,15 +11,39 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from flexsa.report.evaluation.backend import ENERGY_KEYS, MODE_KEYS, Metrics
+from flexsa.compiler.modes import MODE_KEYS
+from flexsa.energy.model import COMPONENTS
 from flexsa.report.evaluation.matrix import Interval, Target, Variant, record_key
 
 CSV_NAME = "runs.csv"
+ENERGY_KEYS: tuple[str, ...] = (*COMPONENTS, "total")
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """What one simulation of one model instance on one config and memory mode gives."""
+
+    cycles: int
+    macs: int
+    pe_utilization: float
+    total_pes: int
+    clock_ghz: float = 0.7
+    stall_cycles: int = 0
+    simd_cycles: int | None = None
+    waves_by_mode: Mapping[str, int] = field(default_factory=dict)
+    cycles_by_mode: Mapping[str, int] = field(default_factory=dict)
+    gbuf_to_lbuf_stationary: int = 0
+    gbuf_to_lbuf_streamed: int = 0
+    lbuf_to_gbuf: int = 0
+    overcore: int = 0
+    dram_to_gbuf: int | None = None
+    gbuf_to_dram: int | None = None
+    energy_pj: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)

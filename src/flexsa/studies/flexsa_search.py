@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from flexsa.compiler.search import independent_core_bound, search_gemms
-from flexsa.report.evaluation.backend import Backend
 from flexsa.report.evaluation.matrix import EvalSettings
+from flexsa.studies.flexsa_backend import Backend
 
 SEARCH_RUNS: tuple[str, ...] = ("resnet50_low", "resnet50_high")
 BOUND_OF: dict[str, str] = {"1G1F": "1G4C", "4G1F": "4G4C"}
@@ -25,7 +25,7 @@ def search_study(backend: Backend, settings: EvalSettings,
     each strength (the last interval, where irregular channel counts matter most) rather
     than on every interval; ideal memory.
     """
-    from flexsa.report.evaluation.backend import ToolkitBackend
+    from flexsa.studies.flexsa_backend import ToolkitBackend
 
     if not isinstance(backend, ToolkitBackend):
         return {}

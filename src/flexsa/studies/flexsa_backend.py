@@ -10,43 +10,19 @@ depends on the simulator's result type.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flexsa.compiler.modes import MODE_KEYS
-from flexsa.energy.model import COMPONENTS
 from flexsa.report.evaluation.matrix import Interval, Variant
+from flexsa.report.evaluation.records import Metrics
 
 if TYPE_CHECKING:
     from flexsa.arch.config import ArchConfig
     from flexsa.energy.area import AreaBreakdown
     from flexsa.pipeline import RunSpec, SimResult
 
-ENERGY_KEYS: tuple[str, ...] = (*COMPONENTS, "total")
-__all__ = ["ENERGY_KEYS", "MODE_KEYS", "Backend", "Metrics", "ToolkitBackend", "Workload"]
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """What one simulation of one model instance on one config and memory mode gives."""
-
-    cycles: int
-    macs: int
-    pe_utilization: float
-    total_pes: int
-    clock_ghz: float = 0.7
-    stall_cycles: int = 0
-    simd_cycles: int | None = None
-    waves_by_mode: Mapping[str, int] = field(default_factory=dict)
-    cycles_by_mode: Mapping[str, int] = field(default_factory=dict)
-    gbuf_to_lbuf_stationary: int = 0
-    gbuf_to_lbuf_streamed: int = 0
-    lbuf_to_gbuf: int = 0
-    overcore: int = 0
-    dram_to_gbuf: int | None = None
-    gbuf_to_dram: int | None = None
-    energy_pj: Mapping[str, float] | None = None
+__all__ = ["Backend", "ToolkitBackend", "Workload", "metrics_from_result"]
 
 
 @dataclass(frozen=True)
@@ -105,9 +81,8 @@ class ToolkitBackend:
 
     # ----------------------------------------------------------------- provenance
     def describe(self) -> dict[str, Any]:
-        """What simulated (the fields of earlier summaries: every part is in the package)."""
-        return {"backend": "toolkit",
-                "available": {"core": True, "memory": True, "prune": True},
+        """What simulated: the toolkit's pipeline (tests substitute fakes)."""
+        return {"backend": "toolkit", "pipeline": "flexsa.pipeline",
                 "trajectory_source": "flexsa.workloads.pruning.trajectory"}
 
     # ----------------------------------------------------------------- architectures
@@ -127,7 +102,7 @@ class ToolkitBackend:
     # ----------------------------------------------------------------- workloads
     def instances(self, variant: Variant, epochs: int, interval: int,
                   seed: int) -> list[tuple[Interval, Any]]:
-        from flexsa.report.evaluation.trajectories import model_instances
+        from flexsa.studies.flexsa_instances import model_instances
 
         return model_instances(variant, epochs, interval, seed)
 
