@@ -81,7 +81,7 @@ def test_sweep_without_store_returns_a_frame():
 
 
 def test_flexsa_sweep_stays_callable_after_the_package_is_imported():
-    import flexsa.sweep.engine  # noqa: F401  (binds the package to flexsa.sweep)
+    import flexsa.sweeps.engine  # noqa: F401  (binds the package to flexsa.sweep)
 
     frame = flexsa.sweep({"arch": "1G1C", "model": "resnet50", "batch": 4})
     assert len(frame) == 1

@@ -439,8 +439,8 @@ def test_corrupt_sweep_store_is_one_line_for_run_and_show(root: Path) -> None:
 
 def test_second_writer_on_a_store_refuses_and_evaluates_nothing(root: Path) -> None:
     from flexsa.runner import RunStore
-    from flexsa.sweep.engine import identity
-    from flexsa.sweep.spec import load_spec
+    from flexsa.sweeps.engine import identity
+    from flexsa.sweeps.spec import load_spec
 
     spec, store = _small_store(root)
     store.unlink()

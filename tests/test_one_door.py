@@ -17,7 +17,7 @@ from flexsa.cli import app
 from flexsa.errors import ConfigError, FlexsaError, WorkloadError
 from flexsa.pipeline import run_spec
 from flexsa.report.output import dumps
-from flexsa.sweep.evaluate import flatten
+from flexsa.sweeps.evaluate import flatten
 from flexsa.workloads.layers import Gemm, Phase
 
 RUNNER = CliRunner()

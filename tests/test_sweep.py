@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from flexsa.errors import ConfigError, WorkloadError
-from flexsa.sweep import expand, load_spec, run_sweep, sweep_frame, sweep_records
-from flexsa.sweep.points import Point
+from flexsa.sweeps import expand, load_spec, run_sweep, sweep_frame, sweep_records
+from flexsa.sweeps.points import Point
 from tests.conftest import run_cli
 
 SPEC = {"arch": ["1G1C", "1G1F"], "model": ["resnet50"], "batch": [8, 16],

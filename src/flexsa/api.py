@@ -104,7 +104,7 @@ def sweep(spec: str | Path | Mapping[str, Any], out: str | Path | None = None, *
     current directory). ``out``: the SQLite store (kept; a rerun skips finished points);
     None uses a temporary store. ``scheduler``: a Dask address or ``distributed.Client``.
     """
-    from flexsa.sweep import load_spec, run_sweep, sweep_frame
+    from flexsa.sweeps import load_spec, run_sweep, sweep_frame
 
     parsed = load_spec(spec)
     if out is not None:

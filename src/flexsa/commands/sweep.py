@@ -66,7 +66,7 @@ def _run(spec: str, out: str, jobs: int, scheduler: str | None, quiet: bool) -> 
     from rich.console import Console
 
     from flexsa.report.progress import make_progress
-    from flexsa.sweep.engine import run_sweep
+    from flexsa.sweeps.engine import run_sweep
 
     console = Console(stderr=True)
     bar = make_progress("sweep", rate_unit="points", remaining_label="left", console=console,
@@ -98,7 +98,7 @@ def _meta(store: str, records: list[dict[str, Any]], columns: list[str]) -> dict
     """Version, spec and units of exported rows (Parquet metadata, CSV sidecar)."""
     from flexsa import __version__
     from flexsa.runner import read_store
-    from flexsa.sweep.results import column_units
+    from flexsa.sweeps.results import column_units
 
     meta, _ = read_store(store, "sweep store")
     return {"tool": "flexsa", "version": __version__, "store": store, "store_meta": meta,
@@ -109,12 +109,12 @@ def _meta(store: str, records: list[dict[str, Any]], columns: list[str]) -> dict
 def _show(store: str, as_csv: bool, out: str | None, parquet: str | None) -> None:
     import json
 
-    from flexsa.sweep.results import columns_of, sweep_records
+    from flexsa.sweeps.results import columns_of, sweep_records
 
     records = sweep_records(store)
     columns = columns_of(records)
     if parquet is not None:
-        from flexsa.sweep.results import sweep_frame
+        from flexsa.sweeps.results import sweep_frame
 
         frame = sweep_frame(store)
         frame.attrs["flexsa"] = _meta(store, records, columns)

@@ -1,7 +1,7 @@
 """The one resumable runner: a SQLite store of finished tasks and an engine that runs the
 rest (in this process, local worker processes or on Dask).
 
-It runs the sweeps (:mod:`flexsa.sweep`) and the three reproductions
+It runs the sweeps (:mod:`flexsa.sweeps`) and the three reproductions
 (:mod:`flexsa.studies`), and knows nothing about either: a run is a list of
 :class:`Task` records (a JSON config each, identified by its digest), a top-level function
 ``work(config) -> JSON-able result`` and a :class:`StoreIdentity` (the store's kind and the

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from flexsa.sweep.points import Point
+from flexsa.sweeps.points import Point
 
 
 @lru_cache(maxsize=256)

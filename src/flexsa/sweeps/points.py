@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flexsa.errors import ConfigError, FlexsaError
-from flexsa.sweep.spec import SCALAR, Entry, Pruning, SweepSpec
+from flexsa.sweeps.spec import SCALAR, Entry, Pruning, SweepSpec
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def expand(spec: SweepSpec) -> list[Point]:
 def check_points(points: list[Point]) -> None:
     """Build every point's run spec (arch configs once): a bad value, a knob combination the
     pipeline refuses or an unsupported memory setting fails before anything runs."""
-    from flexsa.sweep.evaluate import point_spec
+    from flexsa.sweeps.evaluate import point_spec
 
     for point in points:
         try:

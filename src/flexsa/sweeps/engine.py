@@ -19,9 +19,9 @@ from typing import Any
 from flexsa.errors import FlexsaError
 from flexsa.runner import RunSummary, StoreIdentity, Task, check_jobs, run_tasks
 from flexsa.runner.task import canonical_json
-from flexsa.sweep.evaluate import evaluate_point
-from flexsa.sweep.points import Point, check_points, expand
-from flexsa.sweep.spec import SweepSpec, load_spec
+from flexsa.sweeps.evaluate import evaluate_point
+from flexsa.sweeps.points import Point, check_points, expand
+from flexsa.sweeps.spec import SweepSpec, load_spec
 
 Evaluator = Callable[[Point], dict[str, Any]]
 Progress = Callable[[int, int], None]   # (points finished so far, total points)
