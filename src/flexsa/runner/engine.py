@@ -19,6 +19,7 @@ from flexsa.errors import ConfigError
 from flexsa.runner.executors import Catch, DaskPool, LocalPool, Serial, Work, connect
 from flexsa.runner.store import RunStore, StoreIdentity
 from flexsa.runner.task import Task
+from flexsa.validation import positive
 
 # (tasks finished so far, total tasks, label of the task that just finished)
 Progress = Callable[[int, int, str], None]
@@ -37,9 +38,8 @@ class RunSummary:
 
 
 def check_jobs(jobs: object) -> int:
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"--jobs must be an integer >= 1, got {jobs!r}")
-    return jobs
+    """``--jobs``: a whole number of worker processes, 1 .. the ``workers`` limit."""
+    return positive(jobs, "--jobs", limit="workers", error=ConfigError, strict=True)
 
 
 def _unique(tasks: Sequence[Task]) -> list[Task]:
