@@ -117,8 +117,9 @@ class GemmMemoryPlan:
         return self.dram_to_gbuf + self.gbuf_to_dram
 
 
+@lru_cache(maxsize=16384)
 def _counts(total: int, tile: int) -> np.ndarray:
-    """Candidate block sizes (tile multiples) giving 1, 2, 3, ... blocks."""
+    """Candidate block sizes (tile multiples) giving 1, 2, 3, ... blocks (read-only)."""
     tiles = math.ceil(total / tile)
     counts = set(range(1, min(tiles, 16) + 1))
     p = 1
@@ -127,7 +128,9 @@ def _counts(total: int, tile: int) -> np.ndarray:
         p *= 2
     counts.add(tiles)
     sizes = {min(total, math.ceil(tiles / c) * tile) for c in counts}
-    return np.array(sorted(sizes), dtype=np.int64)
+    out = np.array(sorted(sizes), dtype=np.int64)
+    out.flags.writeable = False
+    return out
 
 
 def a_elems(im2col: Im2col | None, rows: Any, cols: Any) -> Any:
@@ -140,17 +143,38 @@ def a_elems(im2col: Im2col | None, rows: Any, cols: Any) -> Any:
     return im2col.footprint(cols, rows)
 
 
+def _a_grid(im2col: Im2col | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``a_elems(im2col, rows[i], cols[j])`` for every ``(i, j)`` (2-D, exact integers).
+
+    The footprint is ``min(pixels x taps, channels(taps) x rows_in(pixels) x
+    width(pixels))`` (:meth:`Im2col.footprint`), so both terms are outer products of
+    1-D vectors."""
+    if im2col is None:
+        return np.multiply.outer(rows, cols)
+    pixels, taps = (rows, cols) if im2col.pixel_axis == "m" else (cols, rows)
+    s = im2col.stride
+    channels = -(-taps // (im2col.kh * im2col.kw))
+    span = np.minimum(pixels, im2col.wout)
+    width = span * min(s, im2col.kw) + max(im2col.kw - s, 0)
+    rows_in = -(-pixels // im2col.wout) * min(s, im2col.kh) + max(im2col.kh - s, 0)
+    expanded = np.multiply.outer(pixels, taps)
+    stored = np.multiply.outer(rows_in * width, channels)
+    out = np.minimum(expanded, stored)
+    return out if im2col.pixel_axis == "m" else out.T
+
+
 def _a_pass(im2col: Im2col | None, m: int, k: int, bm: np.ndarray, bk: np.ndarray
             ) -> np.ndarray:
-    """Stored elements of A read by one pass over all its ``bm x bk`` blocks."""
+    """Stored elements of A read by one pass over all its ``bm x bk`` blocks (1-D block
+    sizes in, a ``len(bm) x len(bk)`` grid out)."""
     if im2col is None:
-        return np.broadcast_to(m * k, np.broadcast_shapes(bm.shape, bk.shape))
-    total = np.zeros(np.broadcast_shapes(bm.shape, bk.shape), dtype=np.int64)
-    m_parts = ((m // bm, bm), (np.where(m % bm > 0, 1, 0), np.maximum(m % bm, 1)))
-    k_parts = ((k // bk, bk), (np.where(k % bk > 0, 1, 0), np.maximum(k % bk, 1)))
+        return np.full((bm.size, bk.size), m * k, dtype=np.int64)
+    m_parts = ((m // bm, bm), ((m % bm > 0).astype(np.int64), np.maximum(m % bm, 1)))
+    k_parts = ((k // bk, bk), ((k % bk > 0).astype(np.int64), np.maximum(k % bk, 1)))
+    total = np.zeros((bm.size, bk.size), dtype=np.int64)
     for m_count, m_size in m_parts:
         for k_count, k_size in k_parts:
-            total = total + m_count * k_count * a_elems(im2col, m_size, k_size)
+            total += np.multiply.outer(m_count, k_count) * _a_grid(im2col, m_size, k_size)
     return total
 
 
@@ -166,11 +190,12 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
     footprint. ``im2col``: A is an implicit-GEMM view whose DRAM bytes are the feature map
     under each block; ``dram_out_bytes``: bytes of a finished output word written to DRAM
     (default ``out_bytes``; the GBUF keeps ``out_bytes`` partial sums)."""
-    bm = _counts(m, tile_m)[:, None, None]
+    bm_1d, bk_1d = _counts(m, tile_m), _counts(k, tile_k)
+    bm = bm_1d[:, None, None]
     bn = _counts(n, tile_n)[None, :, None]
-    bk = _counts(k, tile_k)[None, None, :]
+    bk = bk_1d[None, None, :]
     nm, nn, nk = -(-m // bm), -(-n // bn), -(-k // bk)
-    a_block = a_elems(im2col, bm, bk) * in_bytes   # the GBUF holds the stored tensor
+    a_block = _a_grid(im2col, bm_1d, bk_1d)[:, None, :] * in_bytes  # the stored tensor
     b_block, c_block = bk * bn * in_bytes, bm * bn * out_bytes
     footprint = 2 * (a_block + b_block + c_block)
     if not (footprint <= capacity).any():
@@ -179,7 +204,7 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
             f"GBUF share of {capacity / 2**20:.3f} MiB is too small for one block "
             f"({need} bytes double-buffered for a {tile_m}x{tile_n}x{tile_k} tile); "
             "increase memory.gbuf_mib")
-    a_all = _a_pass(im2col, m, k, bm, bk) * in_bytes
+    a_all = _a_pass(im2col, m, k, bm_1d, bk_1d)[:, None, :] * in_bytes
     b_all = k * n * in_bytes
     c_all = m * n * (out_bytes if dram_out_bytes is None else dram_out_bytes)
     shape = (bm.shape[0], bn.shape[1], bk.shape[2])

@@ -19,6 +19,7 @@ candidate mode assignment is then evaluated with a few small dot products.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -38,6 +39,7 @@ from flexsa.compiler.schedule import (  # noqa: F401 (re-exported)
     wave_runs,
     wave_schedule,
 )
+from flexsa.compiler.scoring import GRID_SCORING, score_grid
 from flexsa.compiler.tiling import EDGE, FULL, Dim, GroupPart, partition, reduction_bytes
 from flexsa.errors import ConfigError
 from flexsa.workloads.layers import Gemm
@@ -118,6 +120,11 @@ class PartPlan:
         return min(self.k_dim.count, self.units) if self.by_wave else 1
 
     def wave_classes(self) -> list[WaveClass]:
+        """Every wave shape of the part and its count (computed once; callers only read)."""
+        return self._wave_classes
+
+    @cached_property
+    def _wave_classes(self) -> list[WaveClass]:
         out = []
         for n_cls in self.n_dim.classes():
             for m_cls in self.m_dim.classes():
@@ -173,6 +180,18 @@ class ClassCosts:
 
 def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                 assignment: Assignment) -> ClassCosts:
+    """Per tile class (its whole K loop): head, internal gaps, tail; per pair: the gap.
+
+    Cached: the costs depend only on the tile sizes, the N classes, the K loop's full-tile
+    count and the modes (the returned record is shared; callers only read it)."""
+    return _class_costs(arch, _shape_key(m_dim), n_dim.classes(), k_dim.full, k_dim.edge,
+                        k_dim.block, tuple(sorted(assignment.items())))
+
+
+@lru_cache(maxsize=65536)
+def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: int, ke: int,
+                 k_block: int, modes: tuple[tuple[tuple[int, int], Mode], ...]) -> ClassCosts:
+    assignment = dict(modes)
     switch = arch.switch_timing
     head, internal, tail = [0] * TILE_CLASSES, [0] * TILE_CLASSES, [0] * TILE_CLASSES
     inter = [0] * 16
@@ -181,14 +200,13 @@ def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
     owner_internal: list[tuple[tuple[Mode, int], ...]] = [()] * TILE_CLASSES
     owner_head: list[Mode | None] = [None] * TILE_CLASSES
     owner_last: list[Mode | None] = [None] * TILE_CLASSES
-    kf, ke = k_dim.full, k_dim.edge
-    for n_cls in n_dim.classes():
+    for n_cls in n_classes:
         full_mode = assignment.get((n_cls, FULL))
         edge_mode = assignment.get((n_cls, EDGE))
         for m_cls in m_dim.classes():
             tc = 2 * n_cls + m_cls
             m = m_dim.size(m_cls)
-            full = wave_shape(arch, full_mode, m, k_dim.block) if kf and full_mode else None
+            full = wave_shape(arch, full_mode, m, k_block) if kf and full_mode else None
             edge = wave_shape(arch, edge_mode, m, ke) if ke and edge_mode else None
             first = full or edge
             last = edge or full
@@ -215,31 +233,42 @@ def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
 def unit_cycles(schedule: UnitSchedule, costs: ClassCosts) -> list[int]:
     """Cycles of every unit (0 for an idle unit)."""
     out = []
-    for counts, pairs, first, last in zip(schedule.counts, schedule.pairs, schedule.first,
-                                          schedule.last, strict=True):
+    head, tail, internal, inter = costs.head, costs.tail, costs.internal, costs.inter
+    for (counts, pairs), first, last in zip(schedule.nonzero, schedule.first, schedule.last,
+                                            strict=True):
         if first < 0:
             out.append(0)
             continue
-        total = costs.head[first] + costs.tail[last]
-        total += sum(c * v for c, v in zip(counts, costs.internal, strict=True) if c)
-        total += sum(c * v for c, v in zip(pairs, costs.inter, strict=True) if c)
+        total = head[first] + tail[last]
+        for c, v in counts:
+            total += v * internal[c]
+        for c, v in pairs:
+            total += v * inter[c]
         out.append(total)
     return out
 
 
 def _candidates(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
-                policy: str) -> list[Assignment]:
-    keys = [(nc, kc) for nc in n_dim.classes() for kc in k_dim.classes()]
+                policy: str) -> tuple[Assignment, ...]:
+    return _candidates_of(arch, tuple((nc, n_dim.size(nc)) for nc in n_dim.classes()),
+                          tuple((kc, k_dim.size(kc)) for kc in k_dim.classes()), policy)
+
+
+@lru_cache(maxsize=4096)
+def _candidates_of(arch: ArchConfig, n_sizes: tuple[tuple[int, int], ...],
+                   k_sizes: tuple[tuple[int, int], ...], policy: str
+                   ) -> tuple[Assignment, ...]:
+    """Every mode assignment to try per (N, K) tile class (shared; callers only read)."""
+    keys = [(nc, kc) for nc, _ in n_sizes for kc, _ in k_sizes]
     options: list[tuple[Mode, ...]] = []
-    for nc, kc in keys:
-        n, k = n_dim.size(nc), k_dim.size(kc)
+    for (_, n), (_, k) in itertools.product(n_sizes, k_sizes):
         if policy == "table":
             options.append((table_mode(arch, n, k),))
         elif policy == "fw":
             options.append((valid_modes(arch, n, k)[0],))
         else:
             options.append(valid_modes(arch, n, k))
-    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*options)]
+    return tuple(dict(zip(keys, combo, strict=True)) for combo in itertools.product(*options))
 
 
 def _reuse_penalty(assignment: Assignment, m_dim: Dim, n_dim: Dim, k_dim: Dim) -> int:
@@ -262,16 +291,27 @@ def plan_part(arch: ArchConfig, part: GroupPart, policy: str = "auto") -> PartPl
     candidates = _candidates(arch, m_dim, n_dim, k_dim, policy)
     best = candidates[0]
     schedule = part_schedule(m_dim, n_dim, k_dim, part.instances, units, allocation)
-    if len(candidates) > 1:
-        scored = []
-        for assignment in candidates:
-            costs = part_costs(arch, m_dim, n_dim, k_dim, assignment, allocation)
-            cycles = max(unit_cycles(schedule, costs))
-            scored.append((cycles, _reuse_penalty(assignment, m_dim, n_dim, k_dim)))
-        best = candidates[min(range(len(candidates)), key=lambda i: scored[i])]
+    if len(candidates) > GRID_SCORING:
+        best = candidates[score_grid(arch, m_dim, n_dim, k_dim, schedule, allocation,
+                                     candidates)]
+    elif len(candidates) > 1:
+        best = candidates[score_each(arch, m_dim, n_dim, k_dim, schedule, allocation,
+                                     candidates)]
     plan = PartPlan(part, m_dim, n_dim, k_dim, units, tuple(sorted(best.items())), allocation)
     plan.__dict__["schedule"] = schedule  # computed above; cached_property slot
     return plan
+
+
+def score_each(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim, schedule: UnitSchedule,
+               allocation: str, candidates: Sequence[Assignment]) -> int:
+    """Index of the best candidate (fewest cycles, then least reuse penalty, then first),
+    each candidate's costs evaluated in turn (the reference for :func:`score_grid`)."""
+    scored = []
+    for assignment in candidates:
+        costs = part_costs(arch, m_dim, n_dim, k_dim, assignment, allocation)
+        cycles = max(unit_cycles(schedule, costs))
+        scored.append((cycles, _reuse_penalty(assignment, m_dim, n_dim, k_dim)))
+    return min(range(len(candidates)), key=lambda i: scored[i])
 
 
 def part_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int, units: int,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -36,6 +36,14 @@ class UnitSchedule:
     pairs: tuple[tuple[int, ...], ...]
     first: tuple[int, ...]
     last: tuple[int, ...]
+
+    @cached_property
+    def nonzero(self) -> tuple[tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]],
+                               ...]:
+        """Per unit: its (class, count) and (pair index, count) entries that are not 0."""
+        return tuple((tuple((c, v) for c, v in enumerate(counts) if v),
+                      tuple((c, v) for c, v in enumerate(pairs) if v))
+                     for counts, pairs in zip(self.counts, self.pairs, strict=True))
 
 
 def _row_runs(n_cls: int, m_dim: Dim) -> list[tuple[int, int]]:
@@ -75,8 +83,20 @@ def _single_unit_schedule(m_dim: Dim, n_dim: Dim, instances: int) -> UnitSchedul
     return UnitSchedule((tuple(counts),), (tuple(pairs),), (first_cls,), (last_cls,))
 
 
+def class_dim(dim: Dim) -> Dim:
+    """The smallest dimension with ``dim``'s tile classes and counts (full tiles, and an
+    edge tile or not): every round-robin statistic depends on those alone, so schedules are
+    computed once per class structure, not per size."""
+    return Dim(2 * dim.full + (1 if dim.edge else 0), 2)
+
+
 def unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
     """Per-unit tile-class counts and transitions (closed form for a single unit)."""
+    return _unit_schedule(class_dim(m_dim), class_dim(n_dim), instances, units)
+
+
+@lru_cache(maxsize=16384)
+def _unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
     if units == 1:
         return _single_unit_schedule(m_dim, n_dim, instances)
     runs = instances * (n_dim.count * len(m_dim.classes()))
@@ -226,6 +246,13 @@ def wave_runs(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int
 def wave_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
                   units: int) -> UnitSchedule:
     """Every wave handed to the units round-robin: per-unit wave-class statistics."""
+    return _wave_schedule(class_dim(m_dim), class_dim(n_dim), class_dim(k_dim), instances,
+                          units)
+
+
+@lru_cache(maxsize=16384)
+def _wave_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
+                   units: int) -> UnitSchedule:
     cls, length = wave_runs(m_dim, n_dim, k_dim, instances)
     if cls.size * units <= WAVE_PYTHON_LIMIT:
         return count_runs_py(list(zip(cls.tolist(), length.tolist(), strict=True)), units,
@@ -236,6 +263,7 @@ def wave_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
 def unit_wave_runs(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int, units: int
                    ) -> list[list[tuple[int, int]]]:
     """Per unit: its waves' classes in order, run-length encoded (class, count)."""
+    m_dim, n_dim, k_dim = class_dim(m_dim), class_dim(n_dim), class_dim(k_dim)
     cls, length = wave_runs(m_dim, n_dim, k_dim, instances)
     start = np.cumsum(length) - length
     per_run = _in_range(start, start + length - 1, units)

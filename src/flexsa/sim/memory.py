@@ -40,8 +40,8 @@ import heapq
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
-from typing import Any, NamedTuple
+from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,9 +56,10 @@ from flexsa.compiler.blocking import (
 )
 from flexsa.compiler.plan import PartPlan as CorePartPlan
 from flexsa.compiler.plan import plan_part, unit_cycles, unit_wave_runs, wave_shape
-from flexsa.compiler.tiling import EDGE, FULL, GroupPart
+from flexsa.compiler.schedule import class_dim
+from flexsa.compiler.tiling import EDGE, FULL, Dim, GroupPart
 from flexsa.sim.memory_spec import MemorySpec
-from flexsa.sim.unit_clock import UnitClock, Wave, WaveTable, item_runs, repeat
+from flexsa.sim.unit_clock import Wave, WaveTable, item_runs, walk
 from flexsa.workloads.layers import Gemm, Im2col
 
 
@@ -89,10 +90,24 @@ def tile_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
     return out
 
 
-def unit_tile_runs(plan: CorePartPlan) -> list[list[tuple[int, int]]]:
+@lru_cache(maxsize=16384)
+def unit_sequences(by_wave: bool, m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
+                   units: int) -> tuple[list[tuple[list[tuple[int, int]], int]], ...]:
+    """The distinct per-unit item sequences (waves, or output tiles with their K loop) as
+    (group of (class, count) runs, repeats); they depend only on the tile classes and
+    counts, so one per class structure (``class_dim``) serves every block size."""
+    if by_wave:
+        unit_runs = unit_wave_runs(m_dim, n_dim, k_dim, instances, units)
+    else:
+        unit_runs = unit_tile_runs(m_dim, n_dim, instances, units)
+    distinct = dict.fromkeys(tuple(runs) for runs in unit_runs if runs)
+    return tuple(periods(list(runs)) for runs in distinct)
+
+
+def unit_tile_runs(m_dim: Dim, n_dim: Dim, instances: int, units: int
+                   ) -> list[list[tuple[int, int]]]:
     """Per unit: its output tiles' classes in order, run-length encoded (class, count)."""
-    n_dim, m_dim, units = plan.n_dim, plan.m_dim, plan.units
-    total = plan.output_tiles
+    total = instances * n_dim.count * m_dim.count
     order = np.arange(total, dtype=np.int64)
     per_instance = n_dim.count * m_dim.count
     rest = order % per_instance
@@ -141,52 +156,21 @@ def wave_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
 def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
                ) -> tuple[int, int, int]:
     """(cold end, warm end, last port-busy cycle) of the block's units; warm: every unit's
-    first wave prefetched. The warm walk stops as soon as its state equals the cold walk's
-    at the same point up to a shift (from there on it is the cold walk shifted: exact)."""
+    first wave prefetched (see :func:`flexsa.sim.unit_clock.walk`)."""
     if plan.by_wave:
         patterns = wave_patterns(arch, plan, port_bpc)
-        unit_runs = unit_wave_runs(plan.m_dim, plan.n_dim, plan.k_dim, plan.part.instances,
-                                   plan.units)
     else:
         patterns = tile_patterns(arch, plan, port_bpc)
-        unit_runs = unit_tile_runs(plan)
     table = WaveTable(arch.switch_timing)
     items = {cls: item_runs(table, pattern) for cls, pattern in patterns.items()}
     end = warm_end = port = 0
-    distinct = {tuple(runs) for runs in unit_runs if runs}  # units with equal sequences
-    for runs in map(list, distinct):
-        groups = periods(runs)
-
-        def body(c: UnitClock, group: list[tuple[int, int]]) -> None:
-            for cls, count in group:
-                waves = items[cls]
-                if len(waves) == 1:  # one wave per item: the run is that wave repeated
-                    wave, per = waves[0]
-                    if per == 1:
-                        c.run(wave, count)
-                        continue
-                repeat(c, count, partial(_run_item, waves=waves))
-
-        clock = UnitClock(table)
-        marks = []
-        for group, repeats in groups:
-            repeat(clock, repeats, partial(body, group=group))
-            marks.append((clock.norm(), clock.start))
-        end, port = max(end, clock.end()), max(port, clock.port)
-        warm = UnitClock(table, warm=True)
-        finish = None
-        for (group, repeats), (norm, start) in zip(groups, marks, strict=True):
-            repeat(warm, repeats, partial(body, group=group))
-            if warm.norm() == norm:
-                finish = clock.end() - (start - warm.start)
-                break
-        warm_end = max(warm_end, warm.end() if finish is None else finish)
+    for sequence in unit_sequences(plan.by_wave, class_dim(plan.m_dim), class_dim(plan.n_dim),
+                                   class_dim(plan.k_dim), plan.part.instances, plan.units):
+        program = [([(items[cls], count) for cls, count in group], repeats)
+                   for group, repeats in sequence]
+        cold, warm, busy = walk(table, program)
+        end, warm_end, port = max(end, cold), max(warm_end, warm), max(port, busy)
     return end, warm_end, port
-
-
-def _run_item(clock: UnitClock, waves: list[tuple[int, int]]) -> None:
-    for wave, count in waves:
-        clock.run(wave, count)
 
 
 def periods(items: list[tuple[int, int]], limit: int = 12
@@ -377,10 +361,7 @@ def reduction_cycles(plan: GemmMemoryPlan, spec: MemorySpec) -> int:
                                                       spec.dram_bytes_per_cycle)
 
 
-@lru_cache(maxsize=65536)
-def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, groups: int,
-                 phase: Any, policy: str, im2col: Im2col | None = None) -> GemmMemory:
-    gemm = Gemm("mem", phase, m, n, k, groups, im2col=im2col)
+def _gemm_memory(arch: ArchConfig, spec: MemorySpec, gemm: Gemm, policy: str) -> GemmMemory:
     plan = plan_gemm(gemm, arch)
     stall = 0
     peak_dram = peak_lbuf = 0.0
@@ -395,7 +376,7 @@ def _gemm_memory(arch: ArchConfig, spec: MemorySpec, m: int, n: int, k: int, gro
         for part in plan.parts:
             key = (part.m, part.n, part.k, part.instances, part.plan)
             if key not in seen:
-                seen[key] = part_timing(arch, spec, part, dram_bpc, policy, im2col)
+                seen[key] = part_timing(arch, spec, part, dram_bpc, policy, gemm.im2col)
             timing = seen[key]
             worst = max(worst, timing.end - timing.compute)
             peak_dram = max(peak_dram, timing.peak_dram_bpc * len(plan.parts))
@@ -411,11 +392,21 @@ def _partial_bytes(part: PartPlan, arch: ArchConfig) -> int:
     return (nk - 1) * part.m * part.n * arch.output_bytes * part.instances
 
 
+_GEMM_MEMORY: dict[tuple[object, ...], GemmMemory] = {}
+_GEMM_MEMORY_LIMIT = 65536  # entries; then cleared
+
+
 def gemm_memory(arch: ArchConfig, spec: MemorySpec, gemm: Gemm, policy: str = "auto"
                 ) -> GemmMemory:
-    """Stall cycles and DRAM traffic of ``gemm`` (identical shapes evaluated once)."""
-    return _gemm_memory(arch, spec, gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase, policy,
-                        gemm.im2col)
+    """Stall cycles and DRAM traffic of ``gemm`` (identical shapes evaluated once: the
+    result depends on the shape, phase and implicit-GEMM view, not on the layer's name)."""
+    key = (arch, spec, gemm.m, gemm.n, gemm.k, gemm.groups, gemm.phase, policy, gemm.im2col)
+    found = _GEMM_MEMORY.get(key)
+    if found is None:
+        if len(_GEMM_MEMORY) >= _GEMM_MEMORY_LIMIT:
+            _GEMM_MEMORY.clear()
+        found = _GEMM_MEMORY[key] = _gemm_memory(arch, spec, gemm, policy)
+    return found
 
 
 __all__ = ["EDGE", "FULL", "BlockTiming", "GemmMemory", "block_timing", "gemm_memory",

@@ -171,6 +171,129 @@ def repeat(clock: UnitClock, count: int, body: Callable[[UnitClock], None]) -> N
         last, last_start = norm, clock.start
 
 
+Item = list[tuple[int, int]]          # (wave index, count) runs: a tile's K loop, or one wave
+Group = list[tuple[Item, int]]        # (item, count) runs
+Program = list[tuple[Group, int]]     # (group, repeats): one unit's whole wave sequence
+Marks = list[tuple[tuple[int, ...], int]]  # per top-level group: (normalised state, start)
+
+
+class Walk:
+    """:class:`UnitClock` over a :data:`Program`, written for speed: the state lives in
+    local variables while one wave repeats, and every level of repetition (a wave's run,
+    an item's run, a group's repeats) is jumped over as soon as one more pass leaves the
+    normalised state unchanged (exact: the rules are shift-invariant max-plus steps)."""
+
+    __slots__ = ("gap", "hload", "k", "m_sub", "shadow", "sid", "skip", "st", "tail",
+                 "vload")
+
+    def __init__(self, table: WaveTable, warm: bool = False) -> None:
+        self.vload, self.hload, self.sid, self.k = table.vload, table.hload, table.sid, table.k
+        self.m_sub, self.gap, self.shadow, self.tail = (table.m_sub, table.gap, table.shadow,
+                                                        table.tail)
+        self.st = [0, 0, 0, 0, 0, 0, -1]  # port, start, v1, v2, h1, h2, prev (shape id)
+        self.skip = warm  # the first wave's loads are already in the LBUFs (prefetched)
+
+    def run(self, w: int, count: int) -> None:
+        """``count`` waves ``w`` in a row (the step of :meth:`UnitClock.step`, inlined)."""
+        if count <= 0:
+            return
+        port, start, v1, v2, h1, h2, prev = self.st
+        vload, hload, sid, k, msub = (self.vload[w], self.hload[w], self.sid[w], self.k[w],
+                                      self.m_sub[w])
+        last: tuple[int, ...] | None = None
+        last_start = done = 0
+        if prev < 0:  # the unit's first wave: no predecessor
+            vl, hl = (0, 0) if self.skip else (vload, hload)
+            vend = (port if port > v2 else v2) + vl
+            hend = (vend if vend > h2 else h2) + hl
+            shift_end = vend + k
+            start = shift_end if shift_end > hend else hend
+            port, v2, v1, h2, h1, prev = hend, v1, shift_end, h1, start + msub, sid
+            done = 1
+        gap, shadow = self.gap[prev][sid], self.shadow[prev][sid]
+        while done < count:
+            vend = (port if port > v2 else v2) + vload
+            hend = (vend if vend > h2 else h2) + hload
+            free = start + shadow
+            shift_end = (vend if vend > free else free) + k
+            nxt = start + gap
+            if hend > nxt:
+                nxt = hend
+            start = shift_end if shift_end > nxt else nxt
+            port, v2, v1, h2, h1 = hend, v1, shift_end, h1, start + msub
+            if prev != sid:
+                prev = sid
+                gap, shadow = self.gap[sid][sid], self.shadow[sid][sid]
+            done += 1
+            norm = (port - start, v1 - start, v2 - start, h1 - start, h2 - start)
+            if norm == last:  # a fixed point: every further wave adds the same delta
+                d = (count - done) * (start - last_start)
+                port, start, v1, v2, h1, h2 = (port + d, start + d, v1 + d, v2 + d, h1 + d,
+                                               h2 + d)
+                break
+            last, last_start = norm, start
+        self.st = [port, start, v1, v2, h1, h2, prev]
+
+    def norm(self) -> tuple[int, ...]:
+        port, s, v1, v2, h1, h2, prev = self.st
+        return (prev, port - s, v1 - s, v2 - s, h1 - s, h2 - s)
+
+    def shift(self, d: int) -> None:
+        st = self.st
+        self.st = [st[0] + d, st[1] + d, st[2] + d, st[3] + d, st[4] + d, st[5] + d, st[6]]
+
+    def item(self, item: Item, count: int) -> None:
+        """``count`` copies of ``item`` in a row, jumped once the state repeats."""
+        if len(item) == 1 and item[0][1] == 1:
+            self.run(item[0][0], count)
+            return
+        last: tuple[int, ...] | None = None
+        last_start = 0
+        for done in range(1, count + 1):
+            for w, n in item:
+                self.run(w, n)
+            norm = self.norm()
+            if norm == last:
+                self.shift((count - done) * (self.st[1] - last_start))
+                return
+            last, last_start = norm, self.st[1]
+
+    def group(self, group: Group, repeats: int) -> None:
+        """``repeats`` copies of ``group`` in a row, jumped once the state repeats."""
+        last: tuple[int, ...] | None = None
+        last_start = 0
+        for done in range(1, repeats + 1):
+            for item, count in group:
+                self.item(item, count)
+            norm = self.norm()
+            if norm == last:
+                self.shift((repeats - done) * (self.st[1] - last_start))
+                return
+            last, last_start = norm, self.st[1]
+
+    def end(self) -> int:
+        start, prev = self.st[1], self.st[6]
+        return start if prev < 0 else start + self.tail[prev]
+
+
+def walk(table: WaveTable, program: Program) -> tuple[int, int, int]:
+    """(cold end, warm end, last port-busy cycle) of one unit running ``program``; warm:
+    its first wave prefetched. The warm walk stops at the first group boundary where its
+    normalised state equals the cold walk's: from there on it is the cold walk shifted."""
+    cold = Walk(table)
+    marks: Marks = []
+    for group, repeats in program:
+        cold.group(group, repeats)
+        marks.append((cold.norm(), cold.st[1]))
+    end = cold.end()
+    warm = Walk(table, warm=True)
+    for (group, repeats), (norm, start) in zip(program, marks, strict=True):
+        warm.group(group, repeats)
+        if warm.norm() == norm:
+            return end, end - (start - warm.st[1]), cold.st[0]
+    return end, warm.end(), cold.st[0]
+
+
 def item_runs(table: WaveTable, pattern: Sequence[tuple[Wave, int]]) -> list[tuple[int, int]]:
     """An item (a wave, or a tile's K loop) as runs of (wave index, count)."""
     return [(table.add(wave), count) for wave, count in pattern]
