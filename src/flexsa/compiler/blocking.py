@@ -86,8 +86,8 @@ class BlockPlan:
 
 
 @dataclass(frozen=True)
-class PartPlan:
-    """A group's part (``m x n x k``, ``instances`` copies) and its blocking."""
+class PartBlocking:
+    """A group's part (``m x n x k``, ``instances`` copies) and its GBUF blocking."""
 
     group: int
     m: int
@@ -105,7 +105,7 @@ class GemmMemoryPlan:
 
     gemm: Gemm
     axis: str
-    parts: tuple[PartPlan, ...]
+    parts: tuple[PartBlocking, ...]
     dram_to_gbuf: int
     gbuf_to_dram: int
     compulsory_bytes: int
@@ -285,7 +285,7 @@ def plan_gemm(gemm: Gemm, arch: ArchConfig) -> GemmMemoryPlan:
         out = ob if axis == "k" and group < len(shares) - 1 else dob
         plan = plan_block(m, gemm.n, k, tm, tn, tk, arch.gbuf_bytes_per_group, ib, ob,
                           MIN_BLOCKS, gemm.im2col, out)
-        parts.append(PartPlan(group, m, gemm.n, k, gemm.groups, plan, m0, k0))
+        parts.append(PartBlocking(group, m, gemm.n, k, gemm.groups, plan, m0, k0))
     g = gemm.groups
     reads = sum(p.plan.a_bytes + p.plan.b_bytes for p in parts) * g
     writes = sum(p.plan.c_bytes for p in parts) * g
@@ -323,7 +323,7 @@ class Dma:
                 f"{self.nbytes}B)")
 
 
-def store_word(part: PartPlan) -> int:
+def store_word(part: PartBlocking) -> int:
     """Bytes of one output word the part stores to DRAM (FP16 result or FP32 partial)."""
     return part.plan.c_bytes // (part.plan.m * part.plan.n)
 
@@ -333,7 +333,7 @@ def block_ranges(total: int, block: int) -> list[tuple[int, int]]:
     return [(i, min(block, total - i)) for i in range(0, total, block)]
 
 
-def part_dma(part: PartPlan, ib: int, ob: int, instance: int = 0,
+def part_dma(part: PartBlocking, ib: int, ob: int, instance: int = 0,
              partial_sources: int = 0, im2col: Im2col | None = None) -> Iterator[Dma]:
     """DMA instructions of one group's part, in block order (loads before their use).
 

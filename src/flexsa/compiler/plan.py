@@ -25,6 +25,7 @@ from functools import cached_property, lru_cache
 
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
+from flexsa.compiler.classes import ClassPair, TileClass, WaveKind
 from flexsa.compiler.modes import REUSE_RANK, Mode, geometry, table_mode, valid_modes
 from flexsa.compiler.schedule import (  # noqa: F401 (re-exported)
     TILE_CLASSES,
@@ -72,7 +73,7 @@ def wave_class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
             for k_cls in k_dim.classes():
                 mode = assignment[(n_cls, k_cls)]
                 shape = wave_shape(arch, mode, m_dim.size(m_cls), k_dim.size(k_cls))
-                shapes[4 * n_cls + 2 * m_cls + k_cls] = (shape, mode)
+                shapes[WaveKind(n_cls, m_cls, k_cls).index] = (shape, mode)
     zero = [0] * WAVE_CLASSES
     head, tail, inter = list(zero), list(zero), [0] * WAVE_CLASSES ** 2
     owners: list[Mode | None] = [None] * WAVE_CLASSES
@@ -81,7 +82,7 @@ def wave_class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
         tail[c] = wave_cycles(shape, None, switch)
         owners[c] = mode
         for d, (other, _) in shapes.items():
-            inter[WAVE_CLASSES * c + d] = wave_cycles(shape, other, switch)
+            inter[ClassPair(c, d, WAVE_CLASSES).index] = wave_cycles(shape, other, switch)
     return ClassCosts(head, list(zero), tail, inter, [()] * WAVE_CLASSES, list(owners),
                       list(owners))
 
@@ -99,7 +100,11 @@ class PartPlan:
     allocation: str = "tile"  # "wave": waves round-robin over the units (see plan_part)
 
     def mode_of(self, n_cls: int, k_cls: int) -> Mode:
-        return dict(self.modes)[(n_cls, k_cls)]
+        return self._mode_map[(n_cls, k_cls)]
+
+    @cached_property
+    def _mode_map(self) -> dict[tuple[int, int], Mode]:
+        return dict(self.modes)
 
     @property
     def by_wave(self) -> bool:
@@ -204,7 +209,7 @@ def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: i
         full_mode = assignment.get((n_cls, FULL))
         edge_mode = assignment.get((n_cls, EDGE))
         for m_cls in m_dim.classes():
-            tc = 2 * n_cls + m_cls
+            tc = TileClass(n_cls, m_cls).index
             m = m_dim.size(m_cls)
             full = wave_shape(arch, full_mode, m, k_block) if kf and full_mode else None
             edge = wave_shape(arch, edge_mode, m, ke) if ke and edge_mode else None
@@ -226,7 +231,8 @@ def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: i
             firsts[tc], lasts[tc] = first, last
     for a, last_shape in lasts.items():
         for b, first_shape in firsts.items():
-            inter[4 * a + b] = wave_cycles(last_shape, first_shape, switch)
+            pair = ClassPair(a, b, TILE_CLASSES)
+            inter[pair.index] = wave_cycles(last_shape, first_shape, switch)
     return ClassCosts(head, internal, tail, inter, owner_internal, owner_head, owner_last)
 
 

@@ -16,9 +16,9 @@ from functools import cached_property, lru_cache
 
 import numpy as np
 
+from flexsa.compiler.classes import TILE_CLASSES, WAVE_CLASSES, ClassPair, TileClass
 from flexsa.compiler.tiling import EDGE, FULL, Dim
 
-TILE_CLASSES = 4  # tile class = 2 * n_cls + m_cls
 PURE_PYTHON_LIMIT = 4096  # runs x units below which plain Python beats numpy
 WAVE_PYTHON_LIMIT = 256   # the same for wave runs (longer runs: more Python per run)
 
@@ -48,9 +48,9 @@ class UnitSchedule:
 
 def _row_runs(n_cls: int, m_dim: Dim) -> list[tuple[int, int]]:
     """Run-length form of one row of output tiles (fixed N tile, every M tile)."""
-    runs = [(2 * n_cls + FULL, m_dim.full)] if m_dim.full else []
+    runs = [(TileClass(n_cls, FULL).index, m_dim.full)] if m_dim.full else []
     if m_dim.edge:
-        runs.append((2 * n_cls + EDGE, 1))
+        runs.append((TileClass(n_cls, EDGE).index, 1))
     return runs
 
 
@@ -68,18 +68,19 @@ def _single_unit_schedule(m_dim: Dim, n_dim: Dim, instances: int) -> UnitSchedul
     for runs, repeat in sequence:
         inside = [0] * 16
         for cls, run in runs:
-            inside[5 * cls] += run - 1
+            inside[ClassPair.same(cls, TILE_CLASSES).index] += run - 1
         for (a, _), (b, _) in itertools.pairwise(runs):
-            inside[4 * a + b] += 1
+            inside[ClassPair(a, b, TILE_CLASSES).index] += 1
         for i in range(16):
             pairs[i] += inside[i] * repeat * instances
         if repeat > 1:
-            pairs[4 * runs[-1][0] + runs[0][0]] += (repeat - 1) * instances
+            pairs[ClassPair(runs[-1][0], runs[0][0], TILE_CLASSES).index] += ((repeat - 1)
+                                                                              * instances)
     for (runs_a, _), (runs_b, _) in itertools.pairwise(sequence):
-        pairs[4 * runs_a[-1][0] + runs_b[0][0]] += instances
+        pairs[ClassPair(runs_a[-1][0], runs_b[0][0], TILE_CLASSES).index] += instances
     first_cls, last_cls = sequence[0][0][0][0], sequence[-1][0][-1][0]
     if instances > 1:
-        pairs[4 * last_cls + first_cls] += instances - 1
+        pairs[ClassPair(last_cls, first_cls, TILE_CLASSES).index] += instances - 1
     return UnitSchedule((tuple(counts),), (tuple(pairs),), (first_cls,), (last_cls,))
 
 
@@ -133,16 +134,16 @@ def count_runs_py(runs: list[tuple[int, int]], units: int, classes: int) -> Unit
             base, rem = divmod(same, units)
             every_same[c] += base
             for i in range(rem):
-                pairs[(low + i) % units][(classes + 1) * c] += 1
+                pairs[(low + i) % units][ClassPair.same(c, classes).index] += 1
         for pos in range(max(low, high - units + 1), high + 1):
             target = pos + units
             if target < total:
                 later = bisect.bisect_right(starts, target) - 1
-                pairs[pos % units][classes * c + runs[later][0]] += 1
+                pairs[pos % units][ClassPair(c, runs[later][0], classes).index] += 1
     for u in range(units):
         for c in range(classes):
             counts[u][c] += every_count[c]
-            pairs[u][(classes + 1) * c] += every_same[c]
+            pairs[u][ClassPair.same(c, classes).index] += every_same[c]
     first, last = [-1] * units, [-1] * units
     for pos in range(min(units, total)):
         first[pos] = runs[bisect.bisect_right(starts, pos) - 1][0]
@@ -198,7 +199,8 @@ def count_runs(cls: np.ndarray, length: np.ndarray, units: int, classes: int) ->
     counts = _class_sums(slots, per_run, classes, units)
     pairs = np.zeros((units, classes * classes), dtype=np.int64)
     same = _in_range(start, np.minimum(end - units, total - 1 - units), units)
-    pairs[:, ::classes + 1] = _class_sums(slots, same, classes, units)
+    pairs[:, ::classes + 1] = _class_sums(  # ClassPair.same(c, classes).index, every c
+        slots, same, classes, units)
     # pairs whose successor lies in a later run: the last `units` positions of each run
     offsets = np.arange(units, dtype=np.int64)[None, :]
     pos = (end[:, None] - offsets).ravel()
@@ -207,6 +209,7 @@ def count_runs(cls: np.ndarray, length: np.ndarray, units: int, classes: int) ->
     src = np.repeat(cls, units)[ok]
     dst = cls[np.searchsorted(start, pos + units, side="right") - 1]
     square = classes * classes
+    # ClassPair(src, dst, classes).index, vectorised
     pairs += np.bincount((pos % units) * square + src * classes + dst,
                          minlength=units * square).reshape(units, square)
     head = min(units, total)
@@ -222,7 +225,6 @@ def count_runs(cls: np.ndarray, length: np.ndarray, units: int, classes: int) ->
 
 
 # ------------------------------------------------------------ wave allocation (spec 4.2)
-WAVE_CLASSES = 8  # wave class = 4 * n_cls + 2 * m_cls + k_cls = 2 * tile class + k_cls
 
 
 @lru_cache(maxsize=4096)
@@ -231,6 +233,7 @@ def wave_runs(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int
     """Classes and lengths of the runs of equal wave classes in loop order (N, M, K)."""
     tile_cls, tile_len = _runs(m_dim, n_dim, instances)
     k_classes = k_dim.classes()
+    # WaveKind.of(tile, k).index == 2 * tile.index + k, vectorised
     if len(k_classes) == 1:
         cls = 2 * tile_cls + k_classes[0]
         length = tile_len * k_dim.count

@@ -21,6 +21,7 @@ import numpy as np
 
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import WaveShape, wave_cycles
+from flexsa.compiler.classes import TILE_CLASSES, WAVE_CLASSES, ClassPair, TileClass, WaveKind
 from flexsa.compiler.modes import REUSE_RANK, Mode
 from flexsa.compiler.tiling import EDGE, FULL, Dim
 
@@ -52,11 +53,13 @@ def score_grid(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
         total = total + grid.term([ends[last][1]],
                                   lambda s: wave_cycles(s[0], None, grid.switch))
         for c, count in counts:
-            if internal[c] is not None:
-                total = total + count * internal[c](grid)
+            gaps = internal[c]
+            if gaps is not None:
+                total = total + count * gaps(grid)
         for p, count in pairs:
             if p not in inter:
-                a, b = divmod(p, classes)
+                pair = ClassPair.at(p, classes)
+                a, b = pair.first, pair.second
                 inter[p] = grid.term([ends[a][1], ends[b][0]],
                                      lambda s: wave_cycles(s[0], s[1], grid.switch))
             total = total + count * inter[p]
@@ -106,16 +109,16 @@ def _classes(m_dim: Dim, n_dim: Dim, k_dim: Dim, allocation: str
     """Per item class (tile or wave class index): its (first wave, last wave) and, for a
     tile with a K loop, its internal gaps as a grid term (``plan.class_costs``' rules)."""
     if allocation == "wave":
-        size = 8
+        size = WAVE_CLASSES
         ends: list[tuple[End, End]] = [((FULL, FULL), 0, 0)] * size  # type: ignore[list-item]
         for nc in n_dim.classes():
             for mc in m_dim.classes():
                 for kc in k_dim.classes():
                     end = ((nc, kc), m_dim.size(mc), k_dim.size(kc))
-                    ends[4 * nc + 2 * mc + kc] = (end, end)
+                    ends[WaveKind(nc, mc, kc).index] = (end, end)
         return ends, [None] * size
-    ends = [(((FULL, FULL), 0, 0), ((FULL, FULL), 0, 0))] * 4
-    internal: list[Callable[[_Grid], np.ndarray] | None] = [None] * 4
+    ends = [(((FULL, FULL), 0, 0), ((FULL, FULL), 0, 0))] * TILE_CLASSES
+    internal: list[Callable[[_Grid], np.ndarray] | None] = [None] * TILE_CLASSES
     kf, ke = k_dim.full, k_dim.edge
     for nc in n_dim.classes():
         for mc in m_dim.classes():
@@ -124,8 +127,9 @@ def _classes(m_dim: Dim, n_dim: Dim, k_dim: Dim, allocation: str
             edge = ((nc, EDGE), m, ke) if ke else None
             first, last = full or edge, edge or full
             assert first is not None and last is not None
-            ends[2 * nc + mc] = (first, last)
-            internal[2 * nc + mc] = _internal(full, edge, kf)
+            tile = TileClass(nc, mc).index
+            ends[tile] = (first, last)
+            internal[tile] = _internal(full, edge, kf)
     return ends, internal
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 
 from flexsa.arch.config import ArchConfig
+from flexsa.compiler.classes import ClassPair
 from flexsa.compiler.modes import Mode
 from flexsa.compiler.plan import GemmPlan, PartPlan, unit_cycles
 from flexsa.compiler.tiling import GemmPartition, GroupPart, ShapeKey, shape_key
@@ -50,7 +51,7 @@ def _part_timing(arch: ArchConfig, plan: PartPlan) -> tuple[int, dict[Mode, int]
                 busy[mode] += count * value
         for index, count in enumerate(pairs):
             if count:
-                owner = costs.owner_last[index // classes]
+                owner = costs.owner_last[ClassPair.at(index, classes).first]
                 assert owner is not None
                 busy[owner] += count * costs.inter[index]
         head_owner, last_owner = costs.owner_head[first], costs.owner_last[last]

@@ -48,14 +48,14 @@ import numpy as np
 from flexsa.arch.config import ArchConfig
 from flexsa.compiler.blocking import (
     GemmMemoryPlan,
-    PartPlan,
+    PartBlocking,
     a_elems,
     block_ranges,
     plan_gemm,
     store_word,
 )
-from flexsa.compiler.plan import PartPlan as CorePartPlan
-from flexsa.compiler.plan import plan_part, unit_cycles, unit_wave_runs, wave_shape
+from flexsa.compiler.classes import TileClass, WaveKind
+from flexsa.compiler.plan import PartPlan, plan_part, unit_cycles, unit_wave_runs, wave_shape
 from flexsa.compiler.schedule import class_dim
 from flexsa.compiler.tiling import EDGE, FULL, Dim, GroupPart
 from flexsa.sim.memory_spec import MemorySpec
@@ -70,9 +70,9 @@ def transfer_cycles(nbytes: int, bytes_per_cycle: float) -> int:
 
 
 # ---------------------------------------------------------------------- wave level
-def tile_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
+def tile_patterns(arch: ArchConfig, plan: PartPlan, port_bpc: float
                   ) -> dict[int, list[tuple[Wave, int]]]:
-    """Per tile class (2 * n_cls + m_cls): the K loop as runs of (wave, load cycles)."""
+    """Per tile class (:class:`TileClass` index): the K loop as runs of (wave, load cycles)."""
     ib = arch.input_bytes
     out: dict[int, list[tuple[Wave, int]]] = {}
     for n_cls in plan.n_dim.classes():
@@ -86,7 +86,7 @@ def tile_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
                 vload = transfer_cycles(k * n * ib, port_bpc)
                 hload = transfer_cycles(m * k * ib, port_bpc)
                 runs.append(((shape, vload, hload), plan.k_dim.count_of(k_cls)))
-            out[2 * n_cls + m_cls] = runs
+            out[TileClass(n_cls, m_cls).index] = runs
     return out
 
 
@@ -113,7 +113,7 @@ def unit_tile_runs(m_dim: Dim, n_dim: Dim, instances: int, units: int
     rest = order % per_instance
     n_edge = (rest // m_dim.count == n_dim.count - 1) & bool(n_dim.edge)
     m_edge = (rest % m_dim.count == m_dim.count - 1) & bool(m_dim.edge)
-    cls = 2 * n_edge.astype(np.int64) + m_edge.astype(np.int64)
+    cls = 2 * n_edge.astype(np.int64) + m_edge.astype(np.int64)  # TileClass.index, vectorised
     out: list[list[tuple[int, int]]] = []
     for u in range(units):
         seq = cls[u::units]
@@ -140,20 +140,20 @@ class BlockTiming:
     tail: int = 0
 
 
-def wave_patterns(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
+def wave_patterns(arch: ArchConfig, plan: PartPlan, port_bpc: float
                   ) -> dict[int, list[tuple[Wave, int]]]:
-    """Per wave class (4 * n_cls + 2 * m_cls + k_cls): that one wave and its loads."""
+    """Per wave class (:class:`WaveKind` index): that one wave and its loads."""
     ib = arch.input_bytes
     out: dict[int, list[tuple[Wave, int]]] = {}
     for wc in plan.wave_classes():
         shape = wave_shape(arch, wc.mode, wc.m, wc.k)
         wave = (shape, transfer_cycles(wc.k * wc.n * ib, port_bpc),
                 transfer_cycles(wc.m * wc.k * ib, port_bpc))
-        out[4 * wc.n_cls + 2 * wc.m_cls + wc.k_cls] = [(wave, 1)]
+        out[WaveKind(wc.n_cls, wc.m_cls, wc.k_cls).index] = [(wave, 1)]
     return out
 
 
-def _units_end(arch: ArchConfig, plan: CorePartPlan, port_bpc: float
+def _units_end(arch: ArchConfig, plan: PartPlan, port_bpc: float
                ) -> tuple[int, int, int]:
     """(cold end, warm end, last port-busy cycle) of the block's units; warm: every unit's
     first wave prefetched (see :func:`flexsa.sim.unit_clock.walk`)."""
@@ -218,7 +218,7 @@ class Block(NamedTuple):
     exposed: bool = False  # loads a single-buffered resident panel: issued after block b-1
 
 
-def part_blocks(part: PartPlan, ib: int, im2col: Im2col | None = None) -> Iterator[Block]:
+def part_blocks(part: PartBlocking, ib: int, im2col: Im2col | None = None) -> Iterator[Block]:
     """One instance's blocks in DMA order (the same walk as ``blocking.part_dma``)."""
     p = part.plan
     ms, ns, ks = block_ranges(p.m, p.bm), block_ranges(p.n, p.bn), block_ranges(p.k, p.bk)
@@ -315,13 +315,13 @@ class PartTiming:
     partial_store_bytes: int
 
 
-def block_sequence(part: PartPlan, arch: ArchConfig, im2col: Im2col | None = None
+def block_sequence(part: PartBlocking, arch: ArchConfig, im2col: Im2col | None = None
                    ) -> list[Block]:
     blocks = list(part_blocks(part, arch.input_bytes, im2col))
     return blocks * part.instances
 
 
-def part_timing(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: float,
+def part_timing(arch: ArchConfig, spec: MemorySpec, part: PartBlocking, dram_bpc: float,
                 policy: str, im2col: Im2col | None = None) -> PartTiming:
     port = spec.unit_port_bytes_per_cycle
     blocks = block_sequence(part, arch, im2col)
@@ -387,7 +387,7 @@ def _gemm_memory(arch: ArchConfig, spec: MemorySpec, gemm: Gemm, policy: str) ->
                       peak_dram, peak_lbuf, partial)
 
 
-def _partial_bytes(part: PartPlan, arch: ArchConfig) -> int:
+def _partial_bytes(part: PartBlocking, arch: ArchConfig) -> int:
     nk = math.ceil(part.plan.k / part.plan.bk)
     return (nk - 1) * part.m * part.n * arch.output_bytes * part.instances
 

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from flexsa.arch.config import ArchConfig
 from flexsa.arch.timing import shift_offset, wave_cycles
-from flexsa.compiler.blocking import PartPlan, a_elems, plan_gemm, store_word
+from flexsa.compiler.blocking import PartBlocking, a_elems, plan_gemm, store_word
 from flexsa.compiler.isa import ExecGEMM, LdLBUF_H, LdLBUF_V
 from flexsa.compiler.plan import wave_shape
 from flexsa.compiler.program import compile_program
@@ -85,7 +85,7 @@ def _unit_end(arch: ArchConfig, instructions: tuple[object, ...], port_bpc: floa
     return (0 if prev is None else start + wave_cycles(prev, None, switch)), port
 
 
-def _blocks(part: PartPlan, ib: int, im2col: Im2col | None = None
+def _blocks(part: PartBlocking, ib: int, im2col: Im2col | None = None
             ) -> list[tuple[int, int, int, int, int, bool]]:
     """(m, n, k, load bytes, store bytes, exposed) of one instance's blocks, from the
     resident regions; exposed: it replaces a single-buffered resident panel."""
@@ -121,7 +121,7 @@ def _block_times(arch: ArchConfig, port: float, blocks: Sequence[tuple[int, ...]
     return [cache[b[:3]] for b in blocks]
 
 
-def reference_part(arch: ArchConfig, spec: MemorySpec, part: PartPlan, dram_bpc: float,
+def reference_part(arch: ArchConfig, spec: MemorySpec, part: PartBlocking, dram_bpc: float,
                    policy: str = "auto", im2col: Im2col | None = None) -> tuple[int, int]:
     """(pipeline end, sum of block compute cycles) of one group's part, cycle by cycle. A
     block prefetches its first LBUF loads (``memory - warm``) from when its DRAM load is in
