@@ -19,7 +19,6 @@ candidate mode assignment is then evaluated with a few small dot products.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -40,7 +39,7 @@ from flexsa.compiler.schedule import (  # noqa: F401 (re-exported)
     wave_runs,
     wave_schedule,
 )
-from flexsa.compiler.scoring import GRID_SCORING, score_grid
+from flexsa.compiler.scoring import GRID_SCORING, Candidates, score_grid
 from flexsa.compiler.tiling import EDGE, FULL, Dim, GroupPart, partition, reduction_bytes
 from flexsa.errors import ConfigError
 from flexsa.workloads.layers import Gemm
@@ -193,7 +192,7 @@ def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                         k_dim.block, tuple(sorted(assignment.items())))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: int, ke: int,
                  k_block: int, modes: tuple[tuple[tuple[int, int], Mode], ...]) -> ClassCosts:
     assignment = dict(modes)
@@ -255,16 +254,15 @@ def unit_cycles(schedule: UnitSchedule, costs: ClassCosts) -> list[int]:
 
 
 def _candidates(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
-                policy: str) -> tuple[Assignment, ...]:
+                policy: str) -> Candidates:
     return _candidates_of(arch, tuple((nc, n_dim.size(nc)) for nc in n_dim.classes()),
                           tuple((kc, k_dim.size(kc)) for kc in k_dim.classes()), policy)
 
 
 @lru_cache(maxsize=4096)
 def _candidates_of(arch: ArchConfig, n_sizes: tuple[tuple[int, int], ...],
-                   k_sizes: tuple[tuple[int, int], ...], policy: str
-                   ) -> tuple[Assignment, ...]:
-    """Every mode assignment to try per (N, K) tile class (shared; callers only read)."""
+                   k_sizes: tuple[tuple[int, int], ...], policy: str) -> Candidates:
+    """Every mode assignment to try per (N, K) tile class."""
     keys = [(nc, kc) for nc, _ in n_sizes for kc, _ in k_sizes]
     options: list[tuple[Mode, ...]] = []
     for (_, n), (_, k) in itertools.product(n_sizes, k_sizes):
@@ -274,7 +272,7 @@ def _candidates_of(arch: ArchConfig, n_sizes: tuple[tuple[int, int], ...],
             options.append((valid_modes(arch, n, k)[0],))
         else:
             options.append(valid_modes(arch, n, k))
-    return tuple(dict(zip(keys, combo, strict=True)) for combo in itertools.product(*options))
+    return Candidates(tuple(keys), tuple(options))
 
 
 def _reuse_penalty(assignment: Assignment, m_dim: Dim, n_dim: Dim, k_dim: Dim) -> int:
@@ -309,7 +307,7 @@ def plan_part(arch: ArchConfig, part: GroupPart, policy: str = "auto") -> PartPl
 
 
 def score_each(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim, schedule: UnitSchedule,
-               allocation: str, candidates: Sequence[Assignment]) -> int:
+               allocation: str, candidates: Candidates) -> int:
     """Index of the best candidate (fewest cycles, then least reuse penalty, then first),
     each candidate's costs evaluated in turn (the reference for :func:`score_grid`)."""
     scored = []

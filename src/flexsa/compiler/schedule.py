@@ -96,7 +96,7 @@ def unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSch
     return _unit_schedule(class_dim(m_dim), class_dim(n_dim), instances, units)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _unit_schedule(m_dim: Dim, n_dim: Dim, instances: int, units: int) -> UnitSchedule:
     if units == 1:
         return _single_unit_schedule(m_dim, n_dim, instances)
@@ -227,7 +227,7 @@ def count_runs(cls: np.ndarray, length: np.ndarray, units: int, classes: int) ->
 # ------------------------------------------------------------ wave allocation (spec 4.2)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def wave_runs(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int
               ) -> tuple[np.ndarray, np.ndarray]:
     """Classes and lengths of the runs of equal wave classes in loop order (N, M, K)."""
@@ -253,7 +253,7 @@ def wave_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
                           units)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def _wave_schedule(m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
                    units: int) -> UnitSchedule:
     cls, length = wave_runs(m_dim, n_dim, k_dim, instances)

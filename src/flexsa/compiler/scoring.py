@@ -14,7 +14,9 @@ same integers as scoring candidate by candidate (``score_each``; tested).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -34,12 +36,35 @@ Key = tuple[int, int]                      # (n class, k class)
 End = tuple[Key, int, int]                 # (key, m rows, k) of a class's first/last wave
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """Every mode assignment: one mode per key out of its ``options``, in product order
+    (``itertools.product``); built on demand (a FlexSA part can have 256)."""
+
+    keys: tuple[Key, ...]
+    options: tuple[tuple[Mode, ...], ...]
+
+    def __len__(self) -> int:
+        return math.prod(len(o) for o in self.options)
+
+    def __getitem__(self, index: int) -> dict[Key, Mode]:
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        picks = []
+        for opts in reversed(self.options):
+            index, pick = divmod(index, len(opts))
+            picks.append(opts[pick])
+        return dict(zip(self.keys, reversed(picks), strict=True))
+
+    def __iter__(self) -> Iterator[dict[Key, Mode]]:
+        for combo in itertools.product(*self.options):
+            yield dict(zip(self.keys, combo, strict=True))
+
+
 def score_grid(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
-               schedule: UnitSchedule, allocation: str,
-               candidates: Sequence[dict[Key, Mode]]) -> int:
-    """Index of the best candidate (the order of ``candidates`` is the product order)."""
-    keys = list(candidates[0])
-    options = [tuple(dict.fromkeys(c[key] for c in candidates)) for key in keys]
+               schedule: UnitSchedule, allocation: str, candidates: Candidates) -> int:
+    """Index of the best candidate (in product order)."""
+    keys, options = list(candidates.keys), list(candidates.options)
     grid = _Grid(arch, keys, options)
     ends, internal = _classes(m_dim, n_dim, k_dim, allocation)
     classes = len(ends)

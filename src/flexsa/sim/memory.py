@@ -90,7 +90,7 @@ def tile_patterns(arch: ArchConfig, plan: PartPlan, port_bpc: float
     return out
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=4096)
 def unit_sequences(by_wave: bool, m_dim: Dim, n_dim: Dim, k_dim: Dim, instances: int,
                    units: int) -> tuple[list[tuple[list[tuple[int, int]], int]], ...]:
     """The distinct per-unit item sequences (waves, or output tiles with their K loop) as
