@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flexsa.arch import load_arch, with_overrides
-from flexsa.arch.timing import WaveShape
+from flexsa.arch.timing import ModeSwitch, WaveShape
 from flexsa.compiler.classes import TileClass, WaveKind
 from flexsa.compiler.plan import _candidates, part_schedule, score_each
 from flexsa.compiler.schedule import _unit_schedule, _wave_schedule, unit_schedule, wave_schedule
@@ -48,9 +48,9 @@ group = st.lists(st.tuples(item, st.integers(1, 12)), min_size=1, max_size=3)
 @given(loads=st.lists(st.tuples(st.sampled_from(SHAPES), st.integers(0, 9), st.integers(0, 9)),
                       min_size=4, max_size=4),
        program=st.lists(st.tuples(group, st.integers(1, 15)), min_size=1, max_size=3),
-       switch=st.sampled_from([0, 5]))
-def test_walk_equals_plain_steps(loads, program, switch) -> None:
-    table = WaveTable(switch)
+       switch=st.sampled_from([0, 5]), rule=st.sampled_from(["drain", "wavefront"]))
+def test_walk_equals_plain_steps(loads, program, switch, rule) -> None:
+    table = WaveTable(ModeSwitch(switch, rule))
     index = [table.add(wave) for wave in loads]
     program = [([([(index[w], n) for w, n in it], count) for it, count in grp], reps)
                for grp, reps in program]
@@ -107,10 +107,11 @@ def test_unit_sequences_per_class_structure_equal_enumeration(m, n, k, instances
 @settings(max_examples=60, deadline=None)
 @given(base=st.sampled_from(["1G1F", "4G1F"]), m=st.integers(1, 700), n=st.integers(1, 300),
        k=st.integers(1, 300), instances=st.integers(1, 2), units=st.sampled_from([1, 2, 4]),
-       allocation=st.sampled_from(["tile", "wave"]), switch=st.sampled_from([0, 40]))
+       allocation=st.sampled_from(["tile", "wave"]), switch=st.sampled_from([0, 40]),
+       rule=st.sampled_from(["drain", "wavefront"]))
 def test_grid_scoring_equals_candidate_by_candidate(base, m, n, k, instances, units,
-                                                    allocation, switch) -> None:
-    arch = with_overrides(load_arch(base), {"mode_switch_cycles": switch})
+                                                    allocation, switch, rule) -> None:
+    arch = with_overrides(load_arch(base), {"mode_switch_cycles": switch, "mode_switch": rule})
     m_dim, n_dim, k_dim = Dim(m, arch.blk_m), Dim(n, arch.blk_n), Dim(k, arch.blk_k)
     candidates = _candidates(arch, m_dim, n_dim, k_dim, "auto")
     schedule = part_schedule(m_dim, n_dim, k_dim, instances, units, allocation)
@@ -124,9 +125,10 @@ def test_grid_scoring_equals_candidate_by_candidate(base, m, n, k, instances, un
     ("4G4C", 7, 7, 12),     # 6 K tiles, N and M edges
     ("1G4C", 16, 3, 18),    # 9 K tiles
 ])
-def test_block_timing_equals_reference_on_lcm_periodic_blocks(base, m, n, k) -> None:
+@pytest.mark.parametrize("rule", ["drain", "wavefront"])
+def test_block_timing_equals_reference_on_lcm_periodic_blocks(base, m, n, k, rule) -> None:
     arch = with_overrides(load_arch(base), {"core_rows": 2, "core_cols": 2,
-                                            "allocation": "wave"})
+                                            "allocation": "wave", "mode_switch": rule})
     for port in (1.0, 3.0):
         fast = block_timing(arch, m, n, k, port, "auto")
         assert (fast.compute, fast.memory, fast.warm, fast.tail) == \

@@ -191,9 +191,7 @@ def plan_block(m: int, n: int, k: int, tile_m: int, tile_n: int, tile_k: int,
     under each block; ``dram_out_bytes``: bytes of a finished output word written to DRAM
     (default ``out_bytes``; the GBUF keeps ``out_bytes`` partial sums)."""
     bm_1d, bk_1d = _counts(m, tile_m), _counts(k, tile_k)
-    bm = bm_1d[:, None, None]
-    bn = _counts(n, tile_n)[None, :, None]
-    bk = bk_1d[None, None, :]
+    bm, bn, bk = bm_1d[:, None, None], _counts(n, tile_n)[None, :, None], bk_1d[None, None, :]
     nm, nn, nk = -(-m // bm), -(-n // bn), -(-k // bk)
     a_block = _a_grid(im2col, bm_1d, bk_1d)[:, None, :] * in_bytes  # the stored tensor
     b_block, c_block = bk * bn * in_bytes, bm * bn * out_bytes

@@ -107,7 +107,7 @@ class _Grid:
                  ) -> None:
         from flexsa.compiler.plan import wave_shape
 
-        self.arch, self.switch, self.wave_shape = arch, arch.mode_switch_cycles, wave_shape
+        self.arch, self.switch, self.wave_shape = arch, arch.switch_timing, wave_shape
         self.axis = {key: i for i, key in enumerate(keys)}
         self.options = options
         self.shape = tuple(len(o) for o in options)
