@@ -192,10 +192,34 @@ def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                         k_dim.block, tuple(sorted(assignment.items())))
 
 
+Modes = tuple[tuple[tuple[int, int], Mode], ...]
+KLoop = tuple[Mode, int, int | None]  # a tile's K loop: full-wave mode, full->full, full->edge
+
+
 @lru_cache(maxsize=4096)
 def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: int, ke: int,
-                 k_block: int, modes: tuple[tuple[tuple[int, int], Mode], ...]) -> ClassCosts:
+                 k_block: int, modes: Modes) -> ClassCosts:
+    """:func:`_class_costs_of` for ``kf`` full K tiles from the costs for at most two: only
+    the internal gaps grow with ``kf`` (``(kf - 1)`` full->full gaps)."""
+    base, loops = _class_costs_of(arch, m_dim, n_classes, min(kf, 2), ke, k_block, modes)
+    if kf <= 2:
+        return base
+    internal, owner_internal = list(base.internal), list(base.owner_internal)
+    for tc, loop in enumerate(loops):
+        if loop is not None:
+            mode, full_gap, edge_gap = loop
+            owned = [(mode, (kf - 1) * full_gap)] + ([] if edge_gap is None else
+                                                     [(mode, edge_gap)])
+            internal[tc], owner_internal[tc] = sum(c for _, c in owned), tuple(owned)
+    return ClassCosts(base.head, internal, base.tail, base.inter, owner_internal,
+                      base.owner_head, base.owner_last)
+
+
+@lru_cache(maxsize=16384)
+def _class_costs_of(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: int, ke: int,
+                    k_block: int, modes: Modes) -> tuple[ClassCosts, list[KLoop | None]]:
     assignment = dict(modes)
+    loops: list[KLoop | None] = [None] * TILE_CLASSES
     switch = arch.switch_timing
     head, internal, tail = [0] * TILE_CLASSES, [0] * TILE_CLASSES, [0] * TILE_CLASSES
     inter = [0] * 16
@@ -217,10 +241,13 @@ def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: i
             assert first is not None and last is not None
             owned: list[tuple[Mode, int]] = []
             if full is not None and full_mode is not None:
+                full_gap = wave_cycles(full, full, switch)
+                edge_gap = None if edge is None else wave_cycles(full, edge, switch)
+                loops[tc] = (full_mode, full_gap, edge_gap)
                 if kf > 1:
-                    owned.append((full_mode, (kf - 1) * wave_cycles(full, full, switch)))
-                if edge is not None:
-                    owned.append((full_mode, wave_cycles(full, edge, switch)))
+                    owned.append((full_mode, (kf - 1) * full_gap))
+                if edge_gap is not None:
+                    owned.append((full_mode, edge_gap))
             internal[tc] = sum(c for _, c in owned)
             owner_internal[tc] = tuple(owned)
             head[tc] = wave_cycles(None, first, switch)
@@ -232,7 +259,8 @@ def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: i
         for b, first_shape in firsts.items():
             pair = ClassPair(a, b, TILE_CLASSES)
             inter[pair.index] = wave_cycles(last_shape, first_shape, switch)
-    return ClassCosts(head, internal, tail, inter, owner_internal, owner_head, owner_last)
+    return (ClassCosts(head, internal, tail, inter, owner_internal, owner_head, owner_last),
+            loops)
 
 
 def unit_cycles(schedule: UnitSchedule, costs: ClassCosts) -> list[int]:
