@@ -10,6 +10,7 @@ and :data:`flexsa.compiler.tiling.EDGE` (1).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 TILE_CLASSES = 4  # TileClass.index ranges over 0..3
 WAVE_CLASSES = 8  # WaveKind.index ranges over 0..7
@@ -29,6 +30,12 @@ class TileClass:
     @classmethod
     def at(cls, index: int) -> TileClass:
         return cls(*divmod(index, 2))
+
+    @staticmethod
+    @cache
+    def of(n_edge: int, m_edge: int) -> TileClass:
+        """The shared record (hot loops: no construction)."""
+        return TileClass(n_edge, m_edge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,12 @@ class WaveKind:
     def of(cls, tile: TileClass, k_edge: int) -> WaveKind:
         return cls(tile.n_edge, tile.m_edge, k_edge)
 
+    @staticmethod
+    @cache
+    def get(n_edge: int, m_edge: int, k_edge: int) -> WaveKind:
+        """The shared record (hot loops: no construction)."""
+        return WaveKind(n_edge, m_edge, k_edge)
+
 
 @dataclass(frozen=True, slots=True)
 class ClassPair:
@@ -65,11 +78,18 @@ class ClassPair:
     def index(self) -> int:
         return self.classes * self.first + self.second
 
-    @classmethod
-    def at(cls, index: int, classes: int) -> ClassPair:
-        return cls(*divmod(index, classes), classes)
+    @staticmethod
+    @cache
+    def at(index: int, classes: int) -> ClassPair:
+        return ClassPair(*divmod(index, classes), classes)
 
-    @classmethod
-    def same(cls, item: int, classes: int) -> ClassPair:
+    @staticmethod
+    @cache
+    def of(first: int, second: int, classes: int) -> ClassPair:
+        """The shared record (hot loops: no construction)."""
+        return ClassPair(first, second, classes)
+
+    @staticmethod
+    def same(item: int, classes: int) -> ClassPair:
         """An item followed by one of its own class."""
-        return cls(item, item, classes)
+        return ClassPair.of(item, item, classes)

@@ -72,7 +72,7 @@ def wave_class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
             for k_cls in k_dim.classes():
                 mode = assignment[(n_cls, k_cls)]
                 shape = wave_shape(arch, mode, m_dim.size(m_cls), k_dim.size(k_cls))
-                shapes[WaveKind(n_cls, m_cls, k_cls).index] = (shape, mode)
+                shapes[WaveKind.get(n_cls, m_cls, k_cls).index] = (shape, mode)
     zero = [0] * WAVE_CLASSES
     head, tail, inter = list(zero), list(zero), [0] * WAVE_CLASSES ** 2
     owners: list[Mode | None] = [None] * WAVE_CLASSES
@@ -81,7 +81,7 @@ def wave_class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
         tail[c] = wave_cycles(shape, None, switch)
         owners[c] = mode
         for d, (other, _) in shapes.items():
-            inter[ClassPair(c, d, WAVE_CLASSES).index] = wave_cycles(shape, other, switch)
+            inter[ClassPair.of(c, d, WAVE_CLASSES).index] = wave_cycles(shape, other, switch)
     return ClassCosts(head, list(zero), tail, inter, [()] * WAVE_CLASSES, list(owners),
                       list(owners))
 
@@ -184,42 +184,7 @@ class ClassCosts:
 
 def class_costs(arch: ArchConfig, m_dim: Dim, n_dim: Dim, k_dim: Dim,
                 assignment: Assignment) -> ClassCosts:
-    """Per tile class (its whole K loop): head, internal gaps, tail; per pair: the gap.
-
-    Cached: the costs depend only on the tile sizes, the N classes, the K loop's full-tile
-    count and the modes (the returned record is shared; callers only read it)."""
-    return _class_costs(arch, _shape_key(m_dim), n_dim.classes(), k_dim.full, k_dim.edge,
-                        k_dim.block, tuple(sorted(assignment.items())))
-
-
-Modes = tuple[tuple[tuple[int, int], Mode], ...]
-KLoop = tuple[Mode, int, int | None]  # a tile's K loop: full-wave mode, full->full, full->edge
-
-
-@lru_cache(maxsize=4096)
-def _class_costs(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: int, ke: int,
-                 k_block: int, modes: Modes) -> ClassCosts:
-    """:func:`_class_costs_of` for ``kf`` full K tiles from the costs for at most two: only
-    the internal gaps grow with ``kf`` (``(kf - 1)`` full->full gaps)."""
-    base, loops = _class_costs_of(arch, m_dim, n_classes, min(kf, 2), ke, k_block, modes)
-    if kf <= 2:
-        return base
-    internal, owner_internal = list(base.internal), list(base.owner_internal)
-    for tc, loop in enumerate(loops):
-        if loop is not None:
-            mode, full_gap, edge_gap = loop
-            owned = [(mode, (kf - 1) * full_gap)] + ([] if edge_gap is None else
-                                                     [(mode, edge_gap)])
-            internal[tc], owner_internal[tc] = sum(c for _, c in owned), tuple(owned)
-    return ClassCosts(base.head, internal, base.tail, base.inter, owner_internal,
-                      base.owner_head, base.owner_last)
-
-
-@lru_cache(maxsize=16384)
-def _class_costs_of(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf: int, ke: int,
-                    k_block: int, modes: Modes) -> tuple[ClassCosts, list[KLoop | None]]:
-    assignment = dict(modes)
-    loops: list[KLoop | None] = [None] * TILE_CLASSES
+    """Per tile class (its whole K loop): head, internal gaps, tail; per pair: the gap."""
     switch = arch.switch_timing
     head, internal, tail = [0] * TILE_CLASSES, [0] * TILE_CLASSES, [0] * TILE_CLASSES
     inter = [0] * 16
@@ -228,26 +193,24 @@ def _class_costs_of(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf
     owner_internal: list[tuple[tuple[Mode, int], ...]] = [()] * TILE_CLASSES
     owner_head: list[Mode | None] = [None] * TILE_CLASSES
     owner_last: list[Mode | None] = [None] * TILE_CLASSES
-    for n_cls in n_classes:
+    kf, ke = k_dim.full, k_dim.edge
+    for n_cls in n_dim.classes():
         full_mode = assignment.get((n_cls, FULL))
         edge_mode = assignment.get((n_cls, EDGE))
         for m_cls in m_dim.classes():
-            tc = TileClass(n_cls, m_cls).index
+            tc = TileClass.of(n_cls, m_cls).index
             m = m_dim.size(m_cls)
-            full = wave_shape(arch, full_mode, m, k_block) if kf and full_mode else None
+            full = wave_shape(arch, full_mode, m, k_dim.block) if kf and full_mode else None
             edge = wave_shape(arch, edge_mode, m, ke) if ke and edge_mode else None
             first = full or edge
             last = edge or full
             assert first is not None and last is not None
             owned: list[tuple[Mode, int]] = []
             if full is not None and full_mode is not None:
-                full_gap = wave_cycles(full, full, switch)
-                edge_gap = None if edge is None else wave_cycles(full, edge, switch)
-                loops[tc] = (full_mode, full_gap, edge_gap)
                 if kf > 1:
-                    owned.append((full_mode, (kf - 1) * full_gap))
-                if edge_gap is not None:
-                    owned.append((full_mode, edge_gap))
+                    owned.append((full_mode, (kf - 1) * wave_cycles(full, full, switch)))
+                if edge is not None:
+                    owned.append((full_mode, wave_cycles(full, edge, switch)))
             internal[tc] = sum(c for _, c in owned)
             owner_internal[tc] = tuple(owned)
             head[tc] = wave_cycles(None, first, switch)
@@ -257,10 +220,9 @@ def _class_costs_of(arch: ArchConfig, m_dim: Dim, n_classes: tuple[int, ...], kf
             firsts[tc], lasts[tc] = first, last
     for a, last_shape in lasts.items():
         for b, first_shape in firsts.items():
-            pair = ClassPair(a, b, TILE_CLASSES)
-            inter[pair.index] = wave_cycles(last_shape, first_shape, switch)
-    return (ClassCosts(head, internal, tail, inter, owner_internal, owner_head, owner_last),
-            loops)
+            inter[ClassPair.of(a, b, TILE_CLASSES).index] = wave_cycles(last_shape, first_shape,
+                                                                        switch)
+    return ClassCosts(head, internal, tail, inter, owner_internal, owner_head, owner_last)
 
 
 def unit_cycles(schedule: UnitSchedule, costs: ClassCosts) -> list[int]:

@@ -48,9 +48,9 @@ class UnitSchedule:
 
 def _row_runs(n_cls: int, m_dim: Dim) -> list[tuple[int, int]]:
     """Run-length form of one row of output tiles (fixed N tile, every M tile)."""
-    runs = [(TileClass(n_cls, FULL).index, m_dim.full)] if m_dim.full else []
+    runs = [(TileClass.of(n_cls, FULL).index, m_dim.full)] if m_dim.full else []
     if m_dim.edge:
-        runs.append((TileClass(n_cls, EDGE).index, 1))
+        runs.append((TileClass.of(n_cls, EDGE).index, 1))
     return runs
 
 
@@ -70,17 +70,17 @@ def _single_unit_schedule(m_dim: Dim, n_dim: Dim, instances: int) -> UnitSchedul
         for cls, run in runs:
             inside[ClassPair.same(cls, TILE_CLASSES).index] += run - 1
         for (a, _), (b, _) in itertools.pairwise(runs):
-            inside[ClassPair(a, b, TILE_CLASSES).index] += 1
+            inside[ClassPair.of(a, b, TILE_CLASSES).index] += 1
         for i in range(16):
             pairs[i] += inside[i] * repeat * instances
         if repeat > 1:
-            pairs[ClassPair(runs[-1][0], runs[0][0], TILE_CLASSES).index] += ((repeat - 1)
+            pairs[ClassPair.of(runs[-1][0], runs[0][0], TILE_CLASSES).index] += ((repeat - 1)
                                                                               * instances)
     for (runs_a, _), (runs_b, _) in itertools.pairwise(sequence):
-        pairs[ClassPair(runs_a[-1][0], runs_b[0][0], TILE_CLASSES).index] += instances
+        pairs[ClassPair.of(runs_a[-1][0], runs_b[0][0], TILE_CLASSES).index] += instances
     first_cls, last_cls = sequence[0][0][0][0], sequence[-1][0][-1][0]
     if instances > 1:
-        pairs[ClassPair(last_cls, first_cls, TILE_CLASSES).index] += instances - 1
+        pairs[ClassPair.of(last_cls, first_cls, TILE_CLASSES).index] += instances - 1
     return UnitSchedule((tuple(counts),), (tuple(pairs),), (first_cls,), (last_cls,))
 
 
@@ -139,7 +139,7 @@ def count_runs_py(runs: list[tuple[int, int]], units: int, classes: int) -> Unit
             target = pos + units
             if target < total:
                 later = bisect.bisect_right(starts, target) - 1
-                pairs[pos % units][ClassPair(c, runs[later][0], classes).index] += 1
+                pairs[pos % units][ClassPair.of(c, runs[later][0], classes).index] += 1
     for u in range(units):
         for c in range(classes):
             counts[u][c] += every_count[c]
@@ -209,7 +209,7 @@ def count_runs(cls: np.ndarray, length: np.ndarray, units: int, classes: int) ->
     src = np.repeat(cls, units)[ok]
     dst = cls[np.searchsorted(start, pos + units, side="right") - 1]
     square = classes * classes
-    # ClassPair(src, dst, classes).index, vectorised
+    # ClassPair.of(src, dst, classes).index, vectorised
     pairs += np.bincount((pos % units) * square + src * classes + dst,
                          minlength=units * square).reshape(units, square)
     head = min(units, total)

@@ -140,7 +140,7 @@ def _classes(m_dim: Dim, n_dim: Dim, k_dim: Dim, allocation: str
             for mc in m_dim.classes():
                 for kc in k_dim.classes():
                     end = ((nc, kc), m_dim.size(mc), k_dim.size(kc))
-                    ends[WaveKind(nc, mc, kc).index] = (end, end)
+                    ends[WaveKind.get(nc, mc, kc).index] = (end, end)
         return ends, [None] * size
     ends = [(((FULL, FULL), 0, 0), ((FULL, FULL), 0, 0))] * TILE_CLASSES
     internal: list[Callable[[_Grid], np.ndarray] | None] = [None] * TILE_CLASSES
@@ -152,7 +152,7 @@ def _classes(m_dim: Dim, n_dim: Dim, k_dim: Dim, allocation: str
             edge = ((nc, EDGE), m, ke) if ke else None
             first, last = full or edge, edge or full
             assert first is not None and last is not None
-            tile = TileClass(nc, mc).index
+            tile = TileClass.of(nc, mc).index
             ends[tile] = (first, last)
             internal[tile] = _internal(full, edge, kf)
     return ends, internal

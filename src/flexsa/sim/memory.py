@@ -86,7 +86,7 @@ def tile_patterns(arch: ArchConfig, plan: PartPlan, port_bpc: float
                 vload = transfer_cycles(k * n * ib, port_bpc)
                 hload = transfer_cycles(m * k * ib, port_bpc)
                 runs.append(((shape, vload, hload), plan.k_dim.count_of(k_cls)))
-            out[TileClass(n_cls, m_cls).index] = runs
+            out[TileClass.of(n_cls, m_cls).index] = runs
     return out
 
 
@@ -149,7 +149,7 @@ def wave_patterns(arch: ArchConfig, plan: PartPlan, port_bpc: float
         shape = wave_shape(arch, wc.mode, wc.m, wc.k)
         wave = (shape, transfer_cycles(wc.k * wc.n * ib, port_bpc),
                 transfer_cycles(wc.m * wc.k * ib, port_bpc))
-        out[WaveKind(wc.n_cls, wc.m_cls, wc.k_cls).index] = [(wave, 1)]
+        out[WaveKind.get(wc.n_cls, wc.m_cls, wc.k_cls).index] = [(wave, 1)]
     return out
 
 
