@@ -133,3 +133,13 @@ def test_block_timing_equals_reference_on_lcm_periodic_blocks(base, m, n, k, rul
         fast = block_timing(arch, m, n, k, port, "auto")
         assert (fast.compute, fast.memory, fast.warm, fast.tail) == \
             reference_block(arch, m, n, k, port)
+
+
+def test_arch_hash_is_cached_per_object_and_not_pickled() -> None:
+    import pickle
+
+    a, b = load_arch("1G4C"), load_arch("1G4C")
+    c = with_overrides(a, {"core_rows": 32})
+    assert a == b and hash(a) == hash(b) and a != c
+    copy = pickle.loads(pickle.dumps(a))
+    assert "_hash" not in copy.__dict__ and copy == a and hash(copy) == hash(a)

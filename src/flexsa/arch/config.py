@@ -88,6 +88,18 @@ class ArchConfig:
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     description: str = ""
 
+    def __hash__(self) -> int:
+        """The fields' hash, computed once: the simulator's caches key on the architecture
+        millions of times per evaluation (not pickled: string hashes differ per process)."""
+        found = self.__dict__.get("_hash")
+        if found is None:
+            found = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", found)
+        return int(found)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_hash"}
+
     def __post_init__(self) -> None:
         for name, limit in (("groups", "groups"), ("cores_per_group", "cores"),
                             ("core_rows", "array_dim"), ("core_cols", "array_dim")):
