@@ -26,12 +26,11 @@ def _model(name: str) -> object:
     from flexsa.workloads.zoo import build_model
 
     if name == "inception_v4_high":  # the most pruned interval (as in docs/evaluation.md)
-        from flexsa.report.evaluation.backend import ToolkitBackend
         from flexsa.report.evaluation.matrix import VARIANTS
+        from flexsa.studies.flexsa_instances import model_instances
 
         variant = next(v for v in VARIANTS if v.run == "inception_v4_high")
-        instances = ToolkitBackend().instances(variant, 90, 10, 0)
-        return instances[-1][1]
+        return model_instances(variant, 90, 10, 0)[-1][1]
     return build_model(name)
 
 
