@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,38 @@ def test_local_processes_need_no_pickling_of_the_work(tmp_path: Path) -> None:
     assert summary.evaluated == 20
     _, rows = read_store(tmp_path / "runs.sqlite")
     assert sorted(r.result["y"] for r in rows) == [3 * v * v for v in range(20)]
+
+
+def pid_and_square(config: dict) -> dict:
+    import os
+
+    return {"y": config["x"] ** 2, "pid": os.getpid()}
+
+
+def test_affinity_pool_keeps_a_key_on_one_worker_and_gives_the_same_results(
+        tmp_path: Path) -> None:
+    keyed = [Task({"x": v}, i, f"x={v}", affinity="ab"[v % 2]) for i, v in enumerate(range(12))]
+    summary = run_tasks(keyed, pid_and_square, tmp_path / "pool.sqlite", IDENTITY, jobs=2)
+    assert summary.evaluated == 12
+    _, rows = read_store(tmp_path / "pool.sqlite")
+    assert sorted(r.result["y"] for r in rows) == [v * v for v in range(12)]
+    runs: dict[int, list[str]] = {}   # per worker, the keys in the order it ran them
+    for row in sorted(rows, key=lambda r: r.finished_at):
+        runs.setdefault(row.result["pid"], []).append("ab"[row.config["x"] % 2])
+    # a worker runs its key until none is pending, then may take the other: one switch at
+    # most (a plain pool alternates keys on every worker)
+    switches = [sum(a != b for a, b in pairwise(keys)) for keys in runs.values()]
+    assert max(switches) <= 1, runs
+
+
+def test_affinity_choice_prefers_own_key_then_a_free_key() -> None:
+    from flexsa.runner.affinity import AffinityPool
+
+    pool = AffinityPool.__new__(AffinityPool)   # the choice only; no processes
+    pool.tasks = [Task({"x": i}, i, affinity=k) for i, k in enumerate("aabbc")]
+    pool.pending, pool.key = list(range(5)), [None, None]
+    assert pool._next(0) == 0                    # the earliest task
+    assert pool._next(1) == 2                    # key "a" is taken: the next free key
+    assert pool._next(0) == 1                    # its own key first
+    assert pool._next(0) == 4                    # "b" is worker 1's: the free key "c"
+    assert pool._next(0) == 3 and pool._next(1) is None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flexsa.errors import ConfigError
+from flexsa.runner.affinity import AffinityPool
 from flexsa.runner.executors import Catch, DaskPool, LocalPool, Serial, Work, connect
 from flexsa.runner.store import RunStore, StoreIdentity
 from flexsa.runner.task import Task
@@ -35,6 +36,9 @@ class RunSummary:
     errors: int
     seconds: float
     store: str
+
+
+Executor = Serial | LocalPool | DaskPool | AffinityPool
 
 
 def check_jobs(jobs: object) -> int:
@@ -84,15 +88,17 @@ def run_tasks(tasks: Sequence[Task], work: Work, store: str | Path, identity: St
 
 
 def _executor(pending: list[Task], work: Work, catch: Catch, jobs: int, client: Any,
-              chunk: int) -> Serial | LocalPool | DaskPool:
+              chunk: int) -> Executor:
     if client is not None and pending:
         return DaskPool(work, pending, catch, client, chunk)
-    if jobs > 1 and len(pending) > 1:
-        return LocalPool(work, pending, catch, jobs, chunk)   # forks before any progress bar
+    if jobs > 1 and len(pending) > 1:   # forks before any progress bar
+        if any(task.affinity for task in pending):
+            return AffinityPool(work, pending, catch, jobs)
+        return LocalPool(work, pending, catch, jobs, chunk)
     return Serial(work, pending, catch)
 
 
-def _drain(db: RunStore, pending: list[Task], executor: Serial | LocalPool | DaskPool,
+def _drain(db: RunStore, pending: list[Task], executor: Executor,
            progress: Progress | None, done: int, total: int) -> tuple[int, int]:
     evaluated = errors = 0
     ok = False

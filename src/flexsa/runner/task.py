@@ -24,13 +24,15 @@ class Task:
     its position in the run's order and a short label for progress bars.
 
     ``task_id`` is the digest of ``config``: the same work always has the same id, so a
-    resumed run skips exactly the tasks already stored.
+    resumed run skips exactly the tasks already stored. ``affinity`` names work that shares
+    per-process caches (scheduling only: never part of the result).
     """
 
     config: dict[str, Any]
     index: int = 0
     label: str = ""
     task_id: str = field(default="", compare=False)
+    affinity: str = field(default="", compare=False)  # tasks sharing caches (AffinityPool)
 
     def __post_init__(self) -> None:
         if not self.task_id:

@@ -167,7 +167,8 @@ def reproduce(settings: EvalSettings, out_dir: Path, backend: Backend | None = N
     check_identity(out / STORE, identity(settings))
     done, _ = stored(out)
     units = plan(settings, backend, set(done))
-    tasks = [Task(u.config(settings), i + 1, u.label) for i, u in enumerate(units)]
+    tasks = [Task(u.config(settings), i + 1, u.label, affinity=f"{u.variant.model}/{u.arch}")
+             for i, u in enumerate(units)]
     search = Task(search_config(settings), 0, "search") if extra is not None else None
     work = UnitWork(backend, settings, {t.task_id: u for t, u in zip(tasks, units, strict=True)},
                     extra)
