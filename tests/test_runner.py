@@ -108,3 +108,50 @@ def test_affinity_choice_prefers_own_key_then_a_free_key() -> None:
     assert pool._next(0) == 1                    # its own key first
     assert pool._next(0) == 4                    # "b" is worker 1's: the free key "c"
     assert pool._next(0) == 3 and pool._next(1) is None
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+from flexsa.runner import StoreIdentity, Task, run_tasks
+
+def work(config):
+    with open(os.path.join(sys.argv[1], f"{os.getpid()}.pid"), "w"):
+        pass
+    time.sleep(config["x"])
+    return {}
+
+tasks = [Task({"x": 0.2 + i / 1000}, i, affinity="ab"[i % 2]) for i in range(40)]
+run_tasks(tasks, work, os.path.join(sys.argv[1], "runs.sqlite"),
+          StoreIdentity("orphans", {}), jobs=2)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "\nState:\tZ" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
+def test_affinity_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the parent: its workers see end-of-file on their pipes and exit (they
+    must not linger holding the store's writer lock)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT, str(tmp_path)])
+    deadline = time.monotonic() + 30
+    while len(list(tmp_path.glob("*.pid"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+    assert len(workers) == 2
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)

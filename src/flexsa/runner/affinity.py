@@ -24,10 +24,13 @@ from flexsa.runner.executors import Catch, Outcome, Work, run_one
 from flexsa.runner.task import Task
 
 
-def _worker(conn: Any, work: Work, tasks: Sequence[Task], catch: Catch) -> None:
+def _worker(conn: Any, inherited: list[Any], work: Work, tasks: Sequence[Task],
+            catch: Catch) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for end in inherited:  # the parent's ends (this pipe's and earlier workers'): once the
+        end.close()        # parent dies, recv() must see end-of-file, not wait forever
     try:
         while (index := conn.recv()) is not None:
             conn.send(run_one(work, catch, index, tasks[index].config))
@@ -49,7 +52,8 @@ class AffinityPool:
         self.workers: list[tuple[Any, Any]] = []   # (process, parent end of its pipe)
         for _ in range(min(jobs, len(tasks))):
             parent, child = context.Pipe()
-            process = context.Process(target=_worker, args=(child, work, tasks, catch),
+            ends = [parent, *(conn for _, conn in self.workers)]
+            process = context.Process(target=_worker, args=(child, ends, work, tasks, catch),
                                       daemon=True)
             process.start()
             child.close()
