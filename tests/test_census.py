@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-TOOL = Path(__file__).resolve().parent.parent / "tools" / "census.py"
-
-
-def load_census():
-    spec = importlib.util.spec_from_file_location("census", TOOL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_tool
 
 
 def test_no_new_oversized_files_or_functions():
-    census = load_census()
+    census = load_tool("census")
     found = {what: size for what, size, _ in census.violations()}
     grown = {w: s for w, s in found.items() if s > census.ALLOWED.get(w, 0)}
     stale = sorted(set(census.ALLOWED) - set(found))
@@ -26,7 +17,7 @@ def test_no_new_oversized_files_or_functions():
 
 
 def test_census_counts_functions_and_files(tmp_path: Path):
-    census = load_census()
+    census = load_tool("census")
     pkg = tmp_path / "pkg"
     pkg.mkdir()
     body = "\n".join(f"    x{i} = {i}" for i in range(61))

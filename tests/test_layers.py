@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
-TOOL = Path(__file__).resolve().parent.parent / "tools" / "layers.py"
-
-
-def load_layers():
-    spec = importlib.util.spec_from_file_location("layers", TOOL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.helpers import load_tool
 
 
 def test_no_import_against_the_layer_order():
-    layers = load_layers()
+    layers = load_tool("layers")
     found = {f"{module} -> {target}" for module, _, target in layers.violations()}
     new = sorted(found - set(layers.ALLOWED))
     stale = sorted(set(layers.ALLOWED) - found)
@@ -26,7 +17,7 @@ def test_no_import_against_the_layer_order():
 
 
 def test_checker_sees_lazy_peer_and_root_imports(tmp_path: Path):
-    layers = load_layers()
+    layers = load_tool("layers")
     root = tmp_path / "flexsa"
     for package in ("workloads", "report", "sim", "sparse", "packing", "api"):
         (root / package).mkdir(parents=True)

@@ -8,10 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from flexsa.cli import main
 from flexsa.compiler.modes import Mode
 from flexsa.errors import ConfigError
 from flexsa.rtl.config import RtlConfig, parse_core
+from tests.helpers import run_cli
 
 pytest.importorskip("amaranth")
 
@@ -122,16 +122,6 @@ def test_config_limits() -> None:
     assert replace(RtlConfig(2, 3), flexsa=False).unit_cols == 3
 
 
-def _cli(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 @pytest.mark.parametrize("args", [
     ("rtl", "verify", "--core", "0x4", "--gemm", "4,4,4"),
     ("rtl", "verify", "--core", "2.5x2", "--gemm", "4,4,4"),
@@ -142,7 +132,7 @@ def _cli(capsys, *args: str) -> tuple[int, str, str]:
     ("rtl", "generate", "--core", "2x2", "--out", "x.v", "--design", "big"),
 ])
 def test_cli_bad_input_is_one_line_exit_2(capsys, args: tuple[str, ...]) -> None:
-    code, _, err = _cli(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
 
 
@@ -152,14 +142,14 @@ def test_cli_missing_extra(capsys, monkeypatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "amaranth" else real(name, *a))
-    code, _, err = _cli(capsys, "rtl", "verify", "--core", "2x2", "--gemm", "4,4,4")
+    code, _, err = run_cli(capsys, "rtl", "verify", "--core", "2x2", "--gemm", "4,4,4")
     assert code == 2 and "pip install 'flexsa[rtl]'" in err and err.count("\n") == 1
 
 
 def test_cli_verify_json(capsys) -> None:
     import json
 
-    code, out, _ = _cli(capsys, "rtl", "verify", "--core", "2x2", "--gemm", "6,5,3",
+    code, out, _ = run_cli(capsys, "rtl", "verify", "--core", "2x2", "--gemm", "6,5,3",
                         "--seed", "4", "--json")
     data = json.loads(out)
     assert code == 0 and data["ok"] and data["config"]["seed"] == 4

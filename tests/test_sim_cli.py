@@ -6,17 +6,7 @@ import json
 
 import pytest
 
-from flexsa.cli import main
-
-
-def _inprocess(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.helpers import run_cli
 
 
 def test_arch_list_and_show(cli) -> None:
@@ -41,7 +31,7 @@ def test_simulate_gemm_json_fields(cli) -> None:
 
 
 def test_simulate_model_text(capsys) -> None:
-    code, stdout, err = _inprocess(capsys, "simulate", "--arch", "1G4C", "--model",
+    code, stdout, err = run_cli(capsys, "simulate", "--arch", "1G4C", "--model",
                                    "resnet50", "--batch", "2", "--phase", "wgrad")
     assert code == 0, err
     assert "pe_utilization" in stdout
@@ -78,7 +68,7 @@ def test_verify_ok(cli) -> None:
     ("verify", "--arch", "1G1C", "--gemm", "100000,100000,100000"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys, args: tuple[str, ...]) -> None:
-    code, _, err = _inprocess(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1
 
@@ -94,12 +84,12 @@ def test_verify_mismatch_exits_1(capsys, monkeypatch) -> None:
     import flexsa.sim.functional as functional
 
     monkeypatch.setattr(functional, "verify_gemm", lambda *a, **k: (False, 3))
-    code, _, err = _inprocess(capsys, "verify", "--arch", "1G1C", "--gemm", "4,4,4")
+    code, _, err = run_cli(capsys, "verify", "--arch", "1G1C", "--gemm", "4,4,4")
     assert code == 1 and "MISMATCH" in err
 
 
 def test_bad_yaml_config_exit_2(capsys, tmp_path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("groups: 1\ncores_per_group: 2\ncore_rows: 4\ncore_cols: 4\nflexsa: true\n")
-    code, _, err = _inprocess(capsys, "simulate", "--arch", str(path), "--gemm", "4,4,4")
+    code, _, err = run_cli(capsys, "simulate", "--arch", str(path), "--gemm", "4,4,4")
     assert code == 2 and "does not tile" in err
