@@ -73,12 +73,13 @@ def evaluate_memories(spec: RunSpec, memories: Sequence[MemorySpec]) -> list[Sim
     if not plans:
         return []
     core = core_timing(spec, plans[0])
+    lowering = depthwise(spec, work)   # how depthwise convs ran: the same for every memory
     results = []
     for plan, memory in zip(plans, memories, strict=True):
         mem = memory_timing(spec, plan, memory)
         traffic = core.traffic.with_dram(mem.dram_to_gbuf, mem.gbuf_to_dram)
         results.append(SimResult(core, mem, memory, traffic, energy(spec, core, mem, traffic),
-                                 simd(spec, work, memory), depthwise(spec, work)))
+                                 simd(spec, work, memory), lowering))
     return results
 
 

@@ -20,15 +20,13 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from flexsa.runner.executors import Catch, Outcome, Work, run_one
+from flexsa.runner.executors import Catch, Outcome, Work, ignore_sigint, run_one
 from flexsa.runner.task import Task
 
 
 def _worker(conn: Any, inherited: list[Any], work: Work, tasks: Sequence[Task],
             catch: Catch) -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_sigint()
     for end in inherited:  # the parent's ends (this pipe's and earlier workers'): once the
         end.close()        # parent dies, recv() must see end-of-file, not wait forever
     try:

@@ -82,7 +82,7 @@ def _run_indexed(index: int) -> Outcome:
     return run_one(work, catch, index, tasks[index].config)
 
 
-def _ignore_sigint() -> None:
+def ignore_sigint() -> None:
     """Workers leave Ctrl-C to the parent, which keeps what finished and stops them."""
     import signal
 
@@ -104,7 +104,7 @@ class LocalPool:
         self.n_tasks = len(tasks)
         self.size = chunk_size(len(tasks), jobs, chunk)
         context = multiprocessing.get_context("fork")
-        self.pool = context.Pool(min(jobs, len(tasks)), initializer=_ignore_sigint)
+        self.pool = context.Pool(min(jobs, len(tasks)), initializer=ignore_sigint)
 
     def results(self) -> Iterator[Outcome]:
         yield from self.pool.imap_unordered(_run_indexed, range(self.n_tasks), self.size)
